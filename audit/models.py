@@ -1,0 +1,92 @@
+"""The audit trail and the metering ledger: append-only, one row per fact."""
+
+from django.db import models
+from django.utils import timezone
+
+from tenants.models import Tenant, TenantUser
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model._meta.db_table} is append-only: rows are never updated")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model._meta.db_table} is append-only: rows are never deleted")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.db_table} is append-only: rows are never updated")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.db_table} is append-only: rows are never deleted")
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    DENIED = "denied", "Denied"
+    ERROR = "error", "Error"
+
+
+class AuditLog(AppendOnlyModel):
+    """One row per invocation attempt whose tenant authenticated (contract step 2 passed)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    # Null when the user was not found or belongs to another tenant.
+    user = models.ForeignKey(TenantUser, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The X-User-ID header as presented, kept even when it named nobody.
+    presented_user_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    action = models.CharField(max_length=64, default="tools.invoke")
+    tool_name = models.CharField(max_length=100, blank=True)
+    request_id = models.UUIDField()
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    status_code = models.PositiveSmallIntegerField()
+    error_code = models.CharField(max_length=64, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "audit_logs"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "request_id"], name="audit_logs_tenant_request_uniq")]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="audit_tenant_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.tool_name} {self.outcome} ({self.request_id})"
+
+
+class UsageEvent(AppendOnlyModel):
+    """Exactly one row per successful invocation: what billing counts."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(TenantUser, on_delete=models.PROTECT, related_name="+")
+    activity_type = models.CharField(max_length=64, default="tool_invocation")
+    units = models.PositiveIntegerField()
+    tool_name = models.CharField(max_length=100)
+    request_id = models.UUIDField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "usage_events"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "request_id"], name="usage_events_tenant_request_uniq"),
+        ]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="usage_tenant_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tool_name} x{self.units} ({self.request_id})"

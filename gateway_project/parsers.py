@@ -1,0 +1,83 @@
+"""The JSON parser every endpoint uses: bounded, strict, and never a 500."""
+
+import json
+import re
+
+from django.conf import settings
+from rest_framework.parsers import JSONParser
+
+from gateway_project.exceptions import MalformedJSON, PayloadTooLarge
+
+# A \uD800-\uDFFF escape may decode to a lone surrogate, which no database can store.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _containers(value):
+    if isinstance(value, dict):
+        return value.values()
+    if isinstance(value, list):
+        return value
+    return ()
+
+
+def nesting_depth_exceeds(document, limit: int) -> bool:
+    """True when arrays/objects nest deeper than `limit` (iterative: deep input cannot blow the stack)."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in _containers(value) if isinstance(child, (dict, list)))
+    return False
+
+
+def has_lone_surrogate(document) -> bool:
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+class StrictJSONParser(JSONParser):
+    """UTF-8 JSON only, within the body-size and nesting limits, without NaN/Infinity or lone surrogates."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.GATEWAY_MAX_BODY_BYTES
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(limit)
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(limit)
+
+        max_depth = settings.GATEWAY_MAX_JSON_DEPTH
+        too_deep = MalformedJSON(f"Request body nests deeper than {max_depth} levels", code="json_too_deep")
+        try:
+            document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except UnicodeDecodeError:
+            raise MalformedJSON("Request body is not valid UTF-8") from None
+        except RecursionError:
+            raise too_deep from None
+        except ValueError:
+            raise MalformedJSON() from None
+        # Counting brackets is cheap; only a body that could be too deep is walked.
+        if raw.count(b"[") + raw.count(b"{") > max_depth and nesting_depth_exceeds(document, max_depth):
+            raise too_deep
+        if _SURROGATE_ESCAPE.search(raw) and has_lone_surrogate(document):
+            raise MalformedJSON("Request body contains an unpaired Unicode surrogate")
+        return document

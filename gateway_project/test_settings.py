@@ -1,0 +1,20 @@
+"""Settings for the test suite: the real settings plus test-only tools and fast hashing."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
+
+from gateway_project.settings import *  # noqa: E402,F403
+from gateway_project.settings import BASE_DIR, DATABASES, GATEWAY_TOOL_MODULES  # noqa: E402
+
+GATEWAY_TOOL_MODULES = [*GATEWAY_TOOL_MODULES, "tests.tools_for_tests"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so servers started by the tests share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from gateway_project.health import healthz
+from kpis.views import KpiViewSet
+from tenants.views import TenantViewSet, UserViewSet
+from tools.views import InvocationViewSet, ToolCatalogViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("tenants", TenantViewSet, basename="tenant")
+router.register("users", UserViewSet, basename="user")
+router.register("tools", ToolCatalogViewSet, basename="tool")
+router.register("kpis", KpiViewSet, basename="kpi")
+
+urlpatterns = [
+    path("v1/tools/invoke", InvocationViewSet.as_view({"post": "create"}), name="tool-invoke"),
+    path("v1/", include(router.urls)),
+    path("healthz", healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "gateway_project.error_views.bad_request"
+handler403 = "gateway_project.error_views.forbidden"
+handler404 = "gateway_project.error_views.not_found"
+handler500 = "gateway_project.error_views.server_error"

@@ -1,0 +1,67 @@
+"""Validation of a bulk-ingest body, point by point, without a serializer object per point.
+
+The rules match the contract: 1..GATEWAY_MAX_POINTS_PER_BATCH points, each
+`{"ts": <RFC 3339 with offset>, "value": <finite number>}`; errors name the index.
+"""
+
+import math
+from datetime import datetime
+
+from django.conf import settings
+from rest_framework.exceptions import ValidationError
+
+from gateway_project.timestamps import TimestampError, parse_aware_timestamp
+
+# Enough to fix a batch by; a 50,000-point batch of garbage should not echo 50,000 messages.
+MAX_REPORTED_ERRORS = 100
+
+
+def _value_error(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "Value must be a number."
+    try:
+        if not math.isfinite(float(value)):
+            return "Value must be a finite number."
+    except OverflowError:
+        return "Value must be a finite number."
+    return None
+
+
+def points_parse(body: object) -> list[tuple[datetime, float]]:
+    """Return the batch as (UTC instant, value) pairs, or raise one 422 listing what is wrong."""
+    if not isinstance(body, dict):
+        raise ValidationError({"body": ["Expected a JSON object with a 'points' array."]})
+    points = body.get("points")
+    limit = settings.GATEWAY_MAX_POINTS_PER_BATCH
+    if not isinstance(points, list):
+        raise ValidationError({"points": ["This field is required and must be an array."]})
+    if not 1 <= len(points) <= limit:
+        raise ValidationError({"points": [f"Send between 1 and {limit} points; got {len(points)}."]})
+
+    parsed: list[tuple[datetime, float]] = []
+    errors: dict[str, list[str]] = {}
+    for index, point in enumerate(points):
+        if len(errors) >= MAX_REPORTED_ERRORS:
+            break
+        if not isinstance(point, dict):
+            errors[f"points[{index}]"] = ["Expected an object with 'ts' and 'value'."]
+            continue
+        if "ts" not in point:
+            errors[f"points[{index}].ts"] = ["This field is required."]
+        if "value" not in point:
+            errors[f"points[{index}].value"] = ["This field is required."]
+        if "ts" not in point or "value" not in point:
+            continue
+        try:
+            ts = parse_aware_timestamp(point["ts"])
+        except TimestampError as error:
+            errors[f"points[{index}].ts"] = [str(error)]
+            continue
+        problem = _value_error(point["value"])
+        if problem:
+            errors[f"points[{index}].value"] = [problem]
+            continue
+        parsed.append((ts, float(point["value"])))
+    if errors:
+        raise ValidationError(errors)
+    return parsed

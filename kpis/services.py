@@ -1,0 +1,40 @@
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from gateway_project.db import insert_ignoring_conflicts
+from gateway_project.exceptions import Conflict
+from kpis.models import KpiDefinition, KpiPoint
+from tenants.models import Tenant
+
+
+def kpi_create(*, tenant: Tenant, name: str, unit: str | None = None, description: str | None = None) -> KpiDefinition:
+    try:
+        with transaction.atomic():
+            return KpiDefinition.objects.create(tenant=tenant, name=name, unit=unit, description=description)
+    except IntegrityError:
+        raise Conflict(f"KPI named '{name}' already exists in this tenant", code="duplicate_kpi_name") from None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    inserted: int
+    ignored: int
+
+
+def points_ingest(*, kpi: KpiDefinition, points: list[tuple[datetime, float]]) -> IngestResult:
+    """Store a validated batch atomically; an instant already stored or repeated in the batch is ignored.
+
+    The first occurrence of an instant in the batch wins; the database's unique
+    constraint decides against stored rows, so concurrent batches cannot double-insert.
+    """
+    first_per_instant: dict[datetime, float] = {}
+    for ts, value in points:
+        first_per_instant.setdefault(ts, value)
+    rows = ((kpi.tenant_id, kpi.id, ts, value) for ts, value in first_per_instant.items())
+    with transaction.atomic():
+        inserted = insert_ignoring_conflicts(
+            KpiPoint, ["tenant", "kpi", "ts", "value"], rows, conflict_fields=["tenant", "kpi", "ts"]
+        )
+    return IngestResult(inserted=inserted, ignored=len(points) - inserted)

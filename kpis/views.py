@@ -1,0 +1,56 @@
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from gateway_project.exceptions import NotFound
+from gateway_project.timestamps import format_timestamp
+from kpis.models import KpiDefinition
+from kpis.points import points_parse
+from kpis.selectors import kpi_latest_point, kpi_list, kpi_no_data, kpi_not_found
+from kpis.serializers import KpiCreateSerializer, KpiSerializer
+from kpis.services import kpi_create, points_ingest
+from tenants.permissions import Permission
+from tenants.scoping import TenantScopedViewSet
+
+
+class KpiViewSet(TenantScopedViewSet):
+    queryset = KpiDefinition.objects.all()
+    serializer_class = KpiSerializer
+    lookup_url_kwarg = "kpi_id"
+    required_permissions = {
+        "list": Permission.KPIS_READ,
+        "retrieve": Permission.KPIS_READ,
+        "latest": Permission.KPIS_READ,
+        "create": Permission.KPIS_WRITE,
+        "points_bulk": Permission.KPIS_WRITE,
+    }
+
+    def not_found(self, raw_id: object) -> NotFound:
+        return kpi_not_found(raw_id)
+
+    def list(self, request):
+        return Response(KpiSerializer(kpi_list(tenant=self.tenant), many=True).data)
+
+    def retrieve(self, request, kpi_id: str):
+        return Response(KpiSerializer(self.get_object()).data)
+
+    def create(self, request):
+        body = KpiCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        kpi = kpi_create(tenant=self.tenant, **body.validated_data)
+        return Response(KpiSerializer(kpi).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], url_path="points:bulk")
+    def points_bulk(self, request, kpi_id: str):
+        # Contract order: the body is validated (422) before the KPI is looked up (404).
+        points = points_parse(request.data)
+        result = points_ingest(kpi=self.get_object(), points=points)
+        return Response({"inserted": result.inserted, "ignored": result.ignored})
+
+    @action(detail=True, methods=["get"])
+    def latest(self, request, kpi_id: str):
+        kpi = self.get_object()
+        point = kpi_latest_point(kpi=kpi)
+        if point is None:
+            raise kpi_no_data(kpi)
+        return Response({"kpi_id": str(kpi.id), "ts": format_timestamp(point.ts), "value": point.value})

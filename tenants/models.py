@@ -1,0 +1,49 @@
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Tenant(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255)
+    region = models.CharField(max_length=50)
+    # SHA-256 of the API key; the key itself is shown once and never stored.
+    api_key_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "gateway_tenants"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+
+
+class TenantUser(models.Model):
+    """A person or agent acting inside one tenant; never a Django admin login."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="users")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # DRF treats request.user as authenticated when this is true.
+    is_authenticated = True
+
+    class Meta:
+        db_table = "gateway_users"
+        verbose_name = "gateway user"
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint("tenant", Lower("email"), name="gateway_users_tenant_email_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role})"

@@ -1,0 +1,54 @@
+"""Roles and permissions: one table in code, read by one permission class."""
+
+from enum import StrEnum
+
+from rest_framework.permissions import BasePermission
+
+from gateway_project.exceptions import Forbidden
+from tenants.models import Role
+
+
+class Permission(StrEnum):
+    TOOLS_INVOKE = "tools.invoke"
+    KPIS_WRITE = "kpis.write"
+    KPIS_READ = "kpis.read"
+    USERS_WRITE = "users.write"
+
+
+# What each permission lets a role do, as the 403 message names it.
+PERMISSION_ACTIONS: dict[Permission, str] = {
+    Permission.TOOLS_INVOKE: "invoke tools",
+    Permission.KPIS_WRITE: "write KPIs",
+    Permission.KPIS_READ: "read KPIs",
+    Permission.USERS_WRITE: "create users",
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.MEMBER: frozenset({Permission.KPIS_READ}),
+}
+
+# Marks an action any user of the tenant may call, whatever the role.
+ANY_TENANT_USER = None
+
+
+def permission_require(*, role: str, permission: Permission) -> None:
+    if permission not in ROLE_PERMISSIONS.get(role, frozenset()):
+        action = PERMISSION_ACTIONS[permission]
+        raise Forbidden(f"Role '{role}' is not authorized to {action}", code="permission_denied")
+
+
+class HasRolePermission(BasePermission):
+    """Allows an action when the tenant user's role holds `view.required_permissions[action]`.
+
+    An action missing from the view's table is refused: permissions fail closed.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        required = view.required_permissions
+        if view.action not in required:
+            raise Forbidden(f"Action '{view.action}' is not open to any role", code="permission_denied")
+        permission = required[view.action]
+        if permission is not ANY_TENANT_USER:
+            permission_require(role=request.user.role, permission=permission)
+        return True

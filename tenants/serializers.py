@@ -1,0 +1,42 @@
+from rest_framework import serializers
+
+from tenants.models import Role, TenantUser
+
+
+class TenantCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(min_length=1, max_length=255)
+    region = serializers.CharField(min_length=1, max_length=50)
+
+
+class TenantCreatedSerializer(serializers.Serializer):
+    """Renders `{"tenant": Tenant, "api_key": str}`: the only time the key is shown."""
+
+    tenant_id = serializers.UUIDField(source="tenant.id")
+    name = serializers.CharField(source="tenant.name")
+    region = serializers.CharField(source="tenant.region")
+    api_key = serializers.CharField(help_text="Shown here once; only its digest is stored.")
+    created_at = serializers.DateTimeField(source="tenant.created_at")
+
+
+def _normalize_email(email: str) -> str:
+    # The domain is case-insensitive; the local part is kept as typed.
+    local, _, domain = email.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+class UserCreateSerializer(serializers.Serializer):
+    tenant_id = serializers.UUIDField()
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    def validate_email(self, value: str) -> str:
+        return _normalize_email(value)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    user_id = serializers.UUIDField(source="id")
+    tenant_id = serializers.UUIDField()
+
+    class Meta:
+        model = TenantUser
+        fields = ["user_id", "tenant_id", "email", "role", "created_at"]

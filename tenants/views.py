@@ -1,0 +1,63 @@
+from django.conf import settings
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from gateway_project.exceptions import Forbidden, NotFound
+from tenants.authentication import TenantHeaderAuthentication
+from tenants.models import Tenant
+from tenants.permissions import HasRolePermission, Permission
+from tenants.serializers import (
+    TenantCreatedSerializer,
+    TenantCreateSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+)
+from tenants.services import tenant_create, user_create
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    """POST /v1/tenants: open registration only; otherwise tenants come from manage.py."""
+
+    serializer_class = TenantCreateSerializer
+
+    def create(self, request):
+        if not settings.GATEWAY_OPEN_REGISTRATION:
+            raise Forbidden(
+                "Open registration is disabled; tenants are created by an operator", code="registration_closed"
+            )
+        body = TenantCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tenant, api_key = tenant_create(**body.validated_data)
+        created = TenantCreatedSerializer({"tenant": tenant, "api_key": api_key})
+        return Response(created.data, status=status.HTTP_201_CREATED)
+
+
+class UserViewSet(viewsets.GenericViewSet):
+    """POST /v1/users: open under open registration, else an admin of the same tenant only."""
+
+    serializer_class = UserCreateSerializer
+    required_permissions = {"create": Permission.USERS_WRITE}
+
+    def get_authenticators(self):
+        return [] if settings.GATEWAY_OPEN_REGISTRATION else [TenantHeaderAuthentication()]
+
+    def get_permissions(self):
+        return [] if settings.GATEWAY_OPEN_REGISTRATION else [HasRolePermission()]
+
+    def create(self, request):
+        body = UserCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tenant_id = body.validated_data["tenant_id"]
+        tenant = self._target_tenant(request, tenant_id)
+        if tenant is None:
+            raise NotFound(f"Tenant '{tenant_id}' not found", code="tenant_not_found")
+        user = user_create(tenant=tenant, email=body.validated_data["email"], role=body.validated_data["role"])
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _target_tenant(request, tenant_id) -> Tenant | None:
+        if settings.GATEWAY_OPEN_REGISTRATION:
+            return Tenant.objects.filter(pk=tenant_id).first()
+        # An admin may add users to their own tenant only; any other looks missing.
+        own = request.auth.tenant
+        return own if own.id == tenant_id else None

@@ -1,0 +1,145 @@
+"""Idempotency keys: claim before the tool runs, replay after it answered.
+
+Every guarantee rests on the database: the unique (tenant, endpoint, key)
+constraint decides who owns a key, and a compare-and-set on `claim_token`
+decides who may complete, release or take over a claim. No process memory.
+"""
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from gateway_project.db import insert_ignoring_conflicts
+from gateway_project.exceptions import Conflict, InvalidHeader
+from tenants.models import Tenant, TenantUser
+from tools.models import IdempotencyKey
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# How long a client should wait before asking again about a key in flight.
+IN_PROGRESS_RETRY_AFTER_SECONDS = 1
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
+
+
+def idempotency_key_check(value: str) -> None:
+    limit = settings.GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH
+    if len(value) > limit or not _PRINTABLE_ASCII.fullmatch(value):
+        raise InvalidHeader(IDEMPOTENCY_KEY_HEADER, f"must be 1 to {limit} printable ASCII characters")
+
+
+class IdempotencyInProgress(Conflict):
+    default_code = "idempotency_in_progress"
+    # A retry of an attempt still in flight is not a new attempt: it is not audited.
+    audit_handled = True
+
+    def __init__(self, key: str):
+        super().__init__(
+            f"A request with Idempotency-Key '{key}' is still in progress; retry shortly",
+            headers={"Retry-After": str(IN_PROGRESS_RETRY_AFTER_SECONDS)},
+        )
+
+
+class IdempotencyKeyReused(Conflict):
+    default_code = "idempotency_key_reused"
+
+    def __init__(self, key: str):
+        super().__init__(f"Idempotency key '{key}' was already used with a different request body")
+
+
+class IdempotencyKeyOtherUser(Conflict):
+    default_code = "idempotency_key_other_user"
+
+    def __init__(self, key: str):
+        super().__init__(f"Idempotency key '{key}' was already used by another user")
+
+
+class ClaimLost(Exception):
+    """Our claim was taken over (we outlived the lock timeout): we may not complete it."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    tenant_id: uuid.UUID
+    endpoint: str
+    key: str
+    token: uuid.UUID
+
+    def _rows(self):
+        return IdempotencyKey.objects.filter(
+            tenant_id=self.tenant_id, endpoint=self.endpoint, key=self.key, claim_token=self.token
+        )
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: str
+
+
+_CLAIM_FIELDS = [
+    "tenant", "endpoint", "key", "user", "fingerprint", "claim_token",
+    "locked_at", "response_body", "created_at", "expires_at",
+]  # fmt: skip
+
+
+def claim_acquire(
+    *, tenant: Tenant, user: TenantUser, endpoint: str, key: str, fingerprint: str
+) -> Claim | StoredResponse:
+    """Own the key (a Claim), or get the response it already produced (a StoredResponse).
+
+    Raises a 409 while another attempt holds the key, or when the key was used
+    with another body or by another user. Expired keys count as absent.
+    """
+    lock_timeout = timedelta(seconds=settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS)
+    retention = timedelta(hours=settings.GATEWAY_IDEMPOTENCY_RETENTION_HOURS)
+    # A few rounds cover a claim released or purged between our insert and our read.
+    for _round in range(3):
+        now = timezone.now()
+        claim = Claim(tenant_id=tenant.id, endpoint=endpoint, key=key, token=uuid.uuid4())
+        row = (tenant.id, endpoint, key, user.id, fingerprint, claim.token, now, "", now, now + retention)
+        if insert_ignoring_conflicts(IdempotencyKey, _CLAIM_FIELDS, [row], ["tenant", "endpoint", "key"]):
+            return claim
+
+        existing = IdempotencyKey.objects.filter(tenant=tenant, endpoint=endpoint, key=key).first()
+        if existing is None:
+            continue
+        if existing.expires_at > now:
+            if existing.user_id != user.id:
+                raise IdempotencyKeyOtherUser(key)
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyKeyReused(key)
+            if existing.is_completed:
+                return StoredResponse(status=existing.response_status, body=existing.response_body)
+            if existing.locked_at > now - lock_timeout:
+                raise IdempotencyInProgress(key)
+        # Expired, or claimed by an attempt silent past the lock timeout: take it over,
+        # unless another attempt got there first (the token no longer matches).
+        taken = IdempotencyKey.objects.filter(pk=existing.pk, claim_token=existing.claim_token).update(
+            user=user,
+            fingerprint=fingerprint,
+            claim_token=claim.token,
+            locked_at=now,
+            response_status=None,
+            response_body="",
+            completed_at=None,
+            created_at=now,
+            expires_at=now + retention,
+        )
+        if taken:
+            return claim
+    raise IdempotencyInProgress(key)
+
+
+def claim_complete(claim: Claim, *, status: int, body: str) -> None:
+    """Store the response under the claim; raises ClaimLost if the claim is no longer ours."""
+    if not claim._rows().update(response_status=status, response_body=body, completed_at=timezone.now()):
+        raise ClaimLost(claim.key)
+
+
+def claim_release(claim: Claim) -> None:
+    """Give the key back so a retry can run the tool (after a server error)."""
+    claim._rows().delete()

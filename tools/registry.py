@@ -1,0 +1,126 @@
+"""The tool registry: each tool is declared once, with the decorator, and nowhere else.
+
+A tool's input JSON Schema is the one place its payload rules live: the
+catalogue shows it and invocation validates against it.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ImproperlyConfigured
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from rest_framework.exceptions import ValidationError
+
+from tenants.models import Tenant, TenantUser
+from tenants.permissions import Permission
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    tenant: Tenant
+    user: TenantUser
+    payload: dict
+    request_id: uuid.UUID
+
+
+ToolHandler = Callable[[ToolCall], dict]
+
+
+def _payload_path(parts) -> str:
+    path = "payload"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    input_schema: dict
+    permission: Permission
+    units: int
+    handler: ToolHandler
+    validator: Draft202012Validator = field(repr=False, compare=False)
+
+    def payload_errors(self, payload: dict) -> dict[str, list[str]]:
+        """Every schema violation, keyed by the path of the offending field."""
+        errors: dict[str, list[str]] = {}
+        for error in self.validator.iter_errors(payload):
+            parts = list(error.absolute_path)
+            if error.validator == "required":
+                for name in error.validator_value:
+                    if isinstance(error.instance, dict) and name not in error.instance:
+                        errors.setdefault(_payload_path([*parts, name]), ["This field is required."])
+            elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                known = error.schema.get("properties", {})
+                for name in error.instance:
+                    if name not in known:
+                        errors.setdefault(_payload_path([*parts, name]), ["Unexpected field."])
+            else:
+                errors.setdefault(_payload_path(parts), []).append(error.message)
+        return errors
+
+    def validate_payload(self, payload: dict) -> None:
+        errors = self.payload_errors(payload)
+        if errors:
+            raise ValidationError(errors)
+
+    def run(self, call: ToolCall) -> dict:
+        return self.handler(call)
+
+
+class ToolRegistry:
+    def __init__(self):
+        self._tools: dict[str, Tool] = {}
+
+    def register(self, tool: Tool) -> None:
+        if tool.name in self._tools:
+            raise ImproperlyConfigured(f"Tool '{tool.name}' is registered twice")
+        self._tools[tool.name] = tool
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def all(self) -> list[Tool]:
+        return sorted(self._tools.values(), key=lambda tool: tool.name)
+
+
+registry = ToolRegistry()
+
+
+def tool(
+    *,
+    name: str,
+    description: str,
+    input_schema: dict,
+    permission: Permission = Permission.TOOLS_INVOKE,
+    units: int = 1,
+) -> Callable[[ToolHandler], ToolHandler]:
+    """Register the decorated function as a tool; a bad schema fails at import, not at call time."""
+    if not 1 <= len(name) <= 100:
+        raise ImproperlyConfigured(f"Tool name '{name}' must be 1..100 characters")
+    if units < 1:
+        raise ImproperlyConfigured(f"Tool '{name}' must meter at least one unit")
+    try:
+        Draft202012Validator.check_schema(input_schema)
+    except SchemaError as error:
+        raise ImproperlyConfigured(f"Tool '{name}' has an invalid input schema: {error.message}") from error
+
+    def register(handler: ToolHandler) -> ToolHandler:
+        registry.register(
+            Tool(
+                name=name,
+                description=description,
+                input_schema=input_schema,
+                permission=Permission(permission),
+                units=units,
+                handler=handler,
+                validator=Draft202012Validator(input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER),
+            )
+        )
+        return handler
+
+    return register

@@ -1,0 +1,144 @@
+"""Running a tool: claim the key, run, then audit, meter and store the answer in one transaction."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.db import transaction
+from rest_framework.exceptions import APIException
+from rest_framework.renderers import JSONRenderer
+
+from audit.models import Outcome
+from audit.services import RequestOrigin, audit_record, usage_record
+from gateway_project.exceptions import api_exception_handler
+from tenants.models import Tenant, TenantUser
+from tools.idempotency import (
+    Claim,
+    ClaimLost,
+    IdempotencyInProgress,
+    StoredResponse,
+    claim_acquire,
+    claim_complete,
+    claim_release,
+)
+from tools.registry import Tool, ToolCall
+
+logger = logging.getLogger(__name__)
+
+INVOKE_ENDPOINT = "tools.invoke"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    tenant: Tenant
+    user: TenantUser
+    tool: Tool
+    payload: dict
+    idempotency_key: str
+    fingerprint: str
+    origin: RequestOrigin
+
+
+@dataclass(frozen=True)
+class InvocationResponse:
+    status: int
+    body: str
+    replayed: bool
+
+
+def mark_audited(exc: Exception) -> Exception:
+    """Tell the invoke view this failure is already in the audit log (or must not be)."""
+    exc.audit_handled = True
+    return exc
+
+
+def _render(document: dict) -> str:
+    return JSONRenderer().render(document).decode("utf-8")
+
+
+def _audit(invocation: Invocation, *, request_id: uuid.UUID, outcome: str, status: int, error_code: str = "") -> None:
+    audit_record(
+        tenant=invocation.tenant,
+        user=invocation.user,
+        outcome=outcome,
+        tool_name=invocation.tool.name,
+        request_id=request_id,
+        idempotency_key=invocation.idempotency_key,
+        status_code=status,
+        error_code=error_code,
+        origin=invocation.origin,
+    )
+
+
+def _run_tool(invocation: Invocation, request_id: uuid.UUID) -> tuple[int, str, str]:
+    """(status, rendered body, error code): the tool's answer, or its own client error."""
+    call = ToolCall(tenant=invocation.tenant, user=invocation.user, payload=invocation.payload, request_id=request_id)
+    try:
+        result = invocation.tool.run(call)
+    except APIException as client_error:
+        # A 4xx the tool chose (unknown KPI, no data) is its answer: stored and replayed like a 200.
+        response = api_exception_handler(client_error, {})
+        return response.status_code, _render(response.data), response.data["code"]
+    return 200, _render({"request_id": str(request_id), "result": result}), ""
+
+
+def _fail(invocation: Invocation, claim: Claim, request_id: uuid.UUID) -> None:
+    """After a server error: free the key for a retry and audit the failure, all or nothing."""
+    try:
+        with transaction.atomic():
+            claim_release(claim)
+            _audit(invocation, request_id=request_id, outcome=Outcome.ERROR, status=500, error_code="server_error")
+    except Exception:
+        # The database itself may be what failed; the claim then expires after the lock timeout.
+        logger.exception("Could not release idempotency claim %s after a server error", claim.key)
+
+
+def invocation_execute(*, invocation: Invocation) -> InvocationResponse:
+    claimed = claim_acquire(
+        tenant=invocation.tenant,
+        user=invocation.user,
+        endpoint=INVOKE_ENDPOINT,
+        key=invocation.idempotency_key,
+        fingerprint=invocation.fingerprint,
+    )
+    if isinstance(claimed, StoredResponse):
+        return InvocationResponse(status=claimed.status, body=claimed.body, replayed=True)
+
+    request_id = uuid.uuid4()
+    try:
+        status, body, error_code = _run_tool(invocation, request_id)
+    except Exception as server_error:
+        _fail(invocation, claimed, request_id)
+        mark_audited(server_error)
+        raise
+
+    succeeded = status == 200
+    try:
+        with transaction.atomic():
+            claim_complete(claimed, status=status, body=body)
+            _audit(
+                invocation,
+                request_id=request_id,
+                outcome=Outcome.SUCCESS if succeeded else Outcome.ERROR,
+                status=status,
+                error_code=error_code,
+            )
+            if succeeded:
+                usage_record(
+                    tenant=invocation.tenant,
+                    user=invocation.user,
+                    tool_name=invocation.tool.name,
+                    units=invocation.tool.units,
+                    request_id=request_id,
+                )
+    except ClaimLost:
+        # We outlived the lock timeout and another attempt took the key: its run is the one on record.
+        _audit(
+            invocation, request_id=request_id, outcome=Outcome.ERROR, status=409, error_code="idempotency_claim_lost"
+        )
+        raise mark_audited(IdempotencyInProgress(invocation.idempotency_key)) from None
+    except Exception as server_error:
+        _fail(invocation, claimed, request_id)
+        mark_audited(server_error)
+        raise
+    return InvocationResponse(status=status, body=body, replayed=False)

@@ -1,0 +1,104 @@
+import logging
+import uuid
+
+from django.http import HttpResponse
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from audit.models import Outcome
+from audit.services import audit_record, request_origin
+from gateway_project.exceptions import NotFound
+from tenants.authentication import TenantHeaderAuthentication
+from tenants.permissions import ANY_TENANT_USER, Permission, permission_require
+from tenants.scoping import TenantScopedViewSet
+from tools.fingerprint import request_fingerprint
+from tools.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, idempotency_key_check
+from tools.registry import registry
+from tools.serializers import InvocationSerializer, ToolSerializer
+from tools.services import Invocation, invocation_execute
+
+logger = logging.getLogger(__name__)
+
+
+class ToolCatalogViewSet(TenantScopedViewSet):
+    """GET /v1/tools: what any user of the tenant may see of the registry."""
+
+    required_permissions = {"list": ANY_TENANT_USER}
+
+    def list(self, request):
+        return Response(ToolSerializer(registry.all(), many=True).data)
+
+
+class InvocationViewSet(TenantScopedViewSet):
+    """POST /v1/tools/invoke.
+
+    Every attempt whose tenant authenticated is audited: the service audits what
+    happens once the key is claimed; `handle_exception` audits the rejections
+    before that (403 as denied, anything else as error).
+    """
+
+    required_permissions = {"create": Permission.TOOLS_INVOKE}
+
+    def get_authenticators(self):
+        return [TenantHeaderAuthentication(extra_headers={IDEMPOTENCY_KEY_HEADER: idempotency_key_check})]
+
+    def create(self, request):
+        body = InvocationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tool_name = body.validated_data["tool_name"]
+        tool = registry.get(tool_name)
+        if tool is None:
+            raise NotFound(f"Tool '{tool_name}' not found", code="tool_not_found")
+        permission_require(role=request.user.role, permission=tool.permission)
+        payload = body.validated_data["payload"]
+        tool.validate_payload(payload)
+
+        outcome = invocation_execute(
+            invocation=Invocation(
+                tenant=self.tenant,
+                user=request.user,
+                tool=tool,
+                payload=payload,
+                idempotency_key=request.headers[IDEMPOTENCY_KEY_HEADER],
+                fingerprint=request_fingerprint(request.data),
+                origin=request_origin(request),
+            )
+        )
+        # The exact bytes stored under the key, so a replay is byte-for-byte the original.
+        response = HttpResponse(outcome.body, status=outcome.status, content_type="application/json")
+        if outcome.replayed:
+            response[REPLAYED_HEADER] = "true"
+        return response
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if not getattr(exc, "audit_handled", False):
+            try:
+                self._audit_rejection(response)
+            except Exception:
+                # The answer is already decided; a lost audit row must at least be loud.
+                logger.exception("Could not audit a rejected invocation (status %s)", response.status_code)
+        return response
+
+    def _audit_rejection(self, response) -> None:
+        context = self.request._request.tenant_context.loaded
+        if context is None or context.tenant is None:
+            return  # the tenant never authenticated: nothing to attribute the attempt to
+        audit_record(
+            tenant=context.tenant,
+            user=context.user,
+            outcome=Outcome.DENIED if response.status_code == 403 else Outcome.ERROR,
+            tool_name=self._requested_tool_name(),
+            request_id=uuid.uuid4(),
+            idempotency_key=self.request.headers.get(IDEMPOTENCY_KEY_HEADER, ""),
+            status_code=response.status_code,
+            error_code=response.data.get("code", ""),
+            origin=request_origin(self.request),
+        )
+
+    def _requested_tool_name(self) -> str:
+        try:
+            tool_name = self.request.data.get("tool_name")
+        except (APIException, AttributeError):
+            return ""
+        return tool_name if isinstance(tool_name, str) else ""
