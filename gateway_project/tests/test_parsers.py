@@ -1,0 +1,85 @@
+"""Hostile or broken bodies get a clear 4xx with the JSON error shape, never a 500."""
+
+import pytest
+
+from gateway_project.parsers import has_lone_surrogate, nesting_depth_exceeds
+
+
+@pytest.fixture
+def post(api, acme_admin):
+    def send(body: bytes, **extra):
+        return api.post("/v1/kpis", body, content_type="application/json", headers=acme_admin.headers(), **extra)
+
+    return send
+
+
+@pytest.mark.django_db
+class TestBodies:
+    @pytest.mark.parametrize("body", [b"{", b"[1,]", b"{'single': 1}", b"\xff\xfe{}", b"nul"])
+    def test_unparseable_is_400(self, post, body):
+        response = post(body)
+        assert response.status_code == 400
+        assert response.json()["code"] == "malformed_json"
+
+    def test_invalid_utf8_says_so(self, post):
+        assert post(b'{"name": "\xc3\x28"}').json()["detail"] == "Request body is not valid UTF-8"
+
+    def test_lone_surrogate_is_400(self, post):
+        response = post(b'{"name": "\\ud800"}')
+        assert response.status_code == 400
+        assert "surrogate" in response.json()["detail"]
+
+    def test_paired_surrogates_are_fine(self, post):
+        response = post(b'{"name": "rocket \\ud83d\\ude80"}')
+        assert response.status_code == 201
+        assert response.json()["name"] == "rocket \U0001f680"
+
+    def test_body_over_the_limit_is_413(self, post, settings):
+        settings.GATEWAY_MAX_BODY_BYTES = 1024
+        response = post(b'{"name": "' + b"x" * 2000 + b'"}')
+
+        assert response.status_code == 413
+        assert response.json() == {
+            "detail": "Request body exceeds the limit of 1024 bytes",
+            "code": "payload_too_large",
+        }
+
+    def test_body_at_the_limit_is_read(self, post, settings):
+        settings.GATEWAY_MAX_BODY_BYTES = 1024
+        body = b'{"name": "MRR", "description": "' + b"x" * 1024 + b'"}'
+        body = body[: 1024 - 2] + b'"}'
+        assert len(body) == 1024
+        assert post(body).status_code == 201
+
+    def test_nesting_beyond_the_limit_is_400(self, post, settings):
+        settings.GATEWAY_MAX_JSON_DEPTH = 8
+        response = post(b'{"name": "a", "x": ' + b"[" * 8 + b"]" * 8 + b"}")
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "json_too_deep"
+
+    def test_nesting_within_the_limit_is_fine(self, post, settings):
+        settings.GATEWAY_MAX_JSON_DEPTH = 8
+        assert post(b'{"name": "a", "x": ' + b"[" * 7 + b"]" * 7 + b"}").status_code == 201
+
+    def test_nesting_that_would_exhaust_the_stack_is_400(self, post):
+        response = post(b"[" * 100_000 + b"]" * 100_000)
+        assert response.status_code == 400
+        assert response.json()["code"] == "json_too_deep"
+
+    def test_other_media_types_are_415(self, api, acme_admin):
+        response = api.post("/v1/kpis", "name=MRR", content_type="text/plain", headers=acme_admin.headers())
+        assert response.status_code == 415
+        assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_nesting_depth_counts_containers():
+    assert not nesting_depth_exceeds({"a": [1, {"b": 2}]}, 3)
+    assert nesting_depth_exceeds({"a": [1, {"b": []}]}, 3)
+    assert not nesting_depth_exceeds(7, 1)
+
+
+def test_lone_surrogates_are_found_in_keys_and_values():
+    assert has_lone_surrogate({"\ud800": 1})
+    assert has_lone_surrogate([{"a": ["\udfff"]}])
+    assert not has_lone_surrogate({"a": ["\U0001f680", 1, None]})

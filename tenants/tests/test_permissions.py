@@ -1,0 +1,53 @@
+from types import SimpleNamespace
+
+import pytest
+
+from gateway_project.exceptions import Forbidden
+from tenants.models import Role
+from tenants.permissions import (
+    ANY_TENANT_USER,
+    PERMISSION_ACTIONS,
+    ROLE_PERMISSIONS,
+    HasRolePermission,
+    Permission,
+    permission_require,
+)
+
+
+def test_the_role_table_is_the_contracts():
+    assert ROLE_PERMISSIONS[Role.ADMIN] >= {Permission.TOOLS_INVOKE, Permission.KPIS_WRITE, Permission.KPIS_READ}
+    assert ROLE_PERMISSIONS[Role.MEMBER] == {Permission.KPIS_READ}
+    assert set(PERMISSION_ACTIONS) == set(Permission)
+    assert set(ROLE_PERMISSIONS) == set(Role)
+
+
+@pytest.mark.parametrize("permission", list(Permission))
+def test_admin_holds_every_permission(permission):
+    permission_require(role=Role.ADMIN, permission=permission)
+
+
+def test_unknown_role_holds_nothing():
+    with pytest.raises(Forbidden, match="Role 'owner' is not authorized to read KPIs"):
+        permission_require(role="owner", permission=Permission.KPIS_READ)
+
+
+def request_as(role):
+    return SimpleNamespace(user=SimpleNamespace(role=role))
+
+
+def view(action, required):
+    return SimpleNamespace(action=action, required_permissions=required)
+
+
+def test_an_action_missing_from_the_table_is_refused():
+    with pytest.raises(Forbidden, match="not open to any role"):
+        HasRolePermission().has_permission(request_as(Role.ADMIN), view("destroy", {"list": ANY_TENANT_USER}))
+
+
+def test_any_tenant_user_needs_no_permission():
+    assert HasRolePermission().has_permission(request_as(Role.MEMBER), view("list", {"list": ANY_TENANT_USER}))
+
+
+def test_the_required_permission_is_checked():
+    with pytest.raises(Forbidden):
+        HasRolePermission().has_permission(request_as(Role.MEMBER), view("create", {"create": Permission.KPIS_WRITE}))

@@ -1,0 +1,91 @@
+"""A real gateway in subprocesses (gunicorn, several workers) over the test database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from django.db import connection
+
+from conftest import Actor, make_tenant
+from tenants.models import Role, TenantUser
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _test_database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    password = f":{quote(settings['PASSWORD'])}" if settings.get("PASSWORD") else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{quote(settings['USER'])}{password}@{host}:{port}/{settings['NAME']}"
+
+
+class GatewayServer:
+    def __init__(self, log_path: Path, workers: int = 4):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "gateway_project.test_settings",
+            "DATABASE_URL": _test_database_url(),
+        }
+        self.log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "gateway_project.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--timeout", "30"],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.log_path = log_path
+
+    def wait_until_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"gateway exited early:\n{self.log_path.read_text()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        pytest.fail(f"gateway not healthy after {timeout}s:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def gateway_server(transactional_db, tmp_path):
+    """Base URL of a gunicorn gateway with 4 worker processes sharing the test database."""
+    server = GatewayServer(tmp_path / "gunicorn.log")
+    try:
+        server.wait_until_healthy()
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def live_admin(transactional_db) -> Actor:
+    tenant, api_key = make_tenant("Live")
+    return Actor(tenant, TenantUser.objects.create(tenant=tenant, email="live@acme.test", role=Role.ADMIN), api_key)

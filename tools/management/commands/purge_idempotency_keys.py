@@ -1,0 +1,28 @@
+import json
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from tools.models import IdempotencyKey
+
+
+class Command(BaseCommand):
+    help = "Remove idempotency keys past their retention (or older than --older-than-hours); prints JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--older-than-hours",
+            type=int,
+            help="Also remove keys created more than this many hours ago, even if still retained.",
+        )
+
+    def handle(self, *args, older_than_hours: int | None, **options):
+        if older_than_hours is not None and older_than_hours < 0:
+            raise CommandError("--older-than-hours must be 0 or more")
+        now = timezone.now()
+        doomed = IdempotencyKey.objects.filter(expires_at__lte=now)
+        if older_than_hours is not None:
+            doomed = doomed | IdempotencyKey.objects.filter(created_at__lte=now - timedelta(hours=older_than_hours))
+        removed, _ = doomed.delete()
+        self.stdout.write(json.dumps({"removed": removed}))

@@ -1,0 +1,198 @@
+"""Idempotency as the contract states it: replay, 409s, in-progress, rejections not stored, TTL, takeover."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from model_bakery import baker
+
+from audit.models import AuditLog, UsageEvent
+from tenants.models import Role, TenantUser
+from tools import services
+from tools.fingerprint import request_fingerprint
+from tools.models import IdempotencyKey
+
+ECHO = {"tool_name": "echo", "payload": {"text": "Hello, World!"}}
+
+
+@pytest.mark.django_db
+class TestReplay:
+    def test_same_key_same_body_replays_status_and_bytes(self, invoke, acme_admin):
+        first = invoke(acme_admin, ECHO, key="k")
+        second = invoke(acme_admin, ECHO, key="k")
+
+        assert second.status_code == first.status_code == 200
+        assert second.content == first.content
+        assert second.headers["Idempotent-Replayed"] == "true"
+        assert AuditLog.objects.count() == 1
+        assert UsageEvent.objects.count() == 1
+
+    def test_key_order_and_whitespace_do_not_change_the_fingerprint(self, invoke, acme_admin):
+        invoke(acme_admin, b'{"tool_name":"echo","payload":{"a":1,"b":2}}', key="k")
+        again = invoke(acme_admin, b'{ "payload" : { "b" : 2, "a" : 1 }, "tool_name" : "echo" }', key="k")
+
+        assert again.status_code == 200
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert UsageEvent.objects.count() == 1
+
+    def test_replay_does_not_run_the_tool(self, invoke, acme_admin, monkeypatch):
+        invoke(acme_admin, ECHO, key="k")
+        monkeypatch.setattr(services, "_run_tool", lambda *args: pytest.fail("the tool ran again"))
+        assert invoke(acme_admin, ECHO, key="k").status_code == 200
+
+    def test_keys_are_scoped_by_tenant(self, invoke, acme_admin, outsider):
+        assert invoke(acme_admin, ECHO, key="shared").status_code == 200
+        response = invoke(outsider, ECHO, key="shared")
+
+        assert response.status_code == 200
+        assert "Idempotent-Replayed" not in response.headers
+        assert UsageEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+class TestConflicts:
+    def test_same_key_different_body_is_409(self, invoke, acme_admin):
+        invoke(acme_admin, ECHO, key="k")
+        response = invoke(acme_admin, {"tool_name": "echo", "payload": {"text": "other"}}, key="k")
+
+        assert response.status_code == 409
+        assert response.json() == {
+            "detail": "Idempotency key 'k' was already used with a different request body",
+            "code": "idempotency_key_reused",
+        }
+        assert UsageEvent.objects.count() == 1
+        # A different request under a used key is an attempt of its own: audited as an error.
+        assert AuditLog.objects.filter(outcome="error", status_code=409).count() == 1
+
+    def test_same_key_from_another_user_is_409(self, invoke, acme_admin):
+        colleague = baker.make(TenantUser, tenant=acme_admin.tenant, role=Role.ADMIN)
+        invoke(acme_admin, ECHO, key="k")
+        response = invoke(acme_admin, ECHO, key="k", **{"X-User-ID": str(colleague.id)})
+
+        assert response.status_code == 409
+        assert response.json()["code"] == "idempotency_key_other_user"
+        assert UsageEvent.objects.count() == 1
+
+    def test_in_progress_is_409_with_retry_after_and_not_audited(self, invoke, acme_admin):
+        now = timezone.now()
+        baker.make(
+            IdempotencyKey,
+            tenant=acme_admin.tenant,
+            endpoint="tools.invoke",
+            key="busy",
+            user=acme_admin.user,
+            fingerprint=request_fingerprint(ECHO),
+            claim_token=uuid.uuid4(),
+            locked_at=now,
+            created_at=now,
+            expires_at=now + timedelta(hours=24),
+        )
+        response = invoke(acme_admin, ECHO, key="busy")
+
+        assert response.status_code == 409
+        assert response.json()["code"] == "idempotency_in_progress"
+        assert response.headers["Retry-After"] == "1"
+        assert not AuditLog.objects.exists()
+        assert not UsageEvent.objects.exists()
+
+
+def make_claim(actor, *, key, body, locked_ago: timedelta, expires_in: timedelta, completed=False):
+    now = timezone.now()
+    return baker.make(
+        IdempotencyKey,
+        tenant=actor.tenant,
+        endpoint="tools.invoke",
+        key=key,
+        user=actor.user,
+        fingerprint=request_fingerprint(body),
+        claim_token=uuid.uuid4(),
+        locked_at=now - locked_ago,
+        created_at=now - locked_ago,
+        expires_at=now + expires_in,
+        response_status=200 if completed else None,
+        response_body='{"stale": true}' if completed else "",
+    )
+
+
+@pytest.mark.django_db
+class TestTimeouts:
+    def test_claim_older_than_the_lock_timeout_is_taken_over(self, invoke, acme_admin, settings):
+        settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 60
+        make_claim(acme_admin, key="k", body=ECHO, locked_ago=timedelta(seconds=61), expires_in=timedelta(hours=1))
+
+        response = invoke(acme_admin, ECHO, key="k")
+
+        assert response.status_code == 200
+        assert "Idempotent-Replayed" not in response.headers
+        assert IdempotencyKey.objects.get().response_status == 200
+        assert UsageEvent.objects.count() == 1
+
+    def test_claim_within_the_lock_timeout_is_not_taken_over(self, invoke, acme_admin, settings):
+        settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 60
+        make_claim(acme_admin, key="k", body=ECHO, locked_ago=timedelta(seconds=50), expires_in=timedelta(hours=1))
+        assert invoke(acme_admin, ECHO, key="k").status_code == 409
+
+    def test_stale_claim_still_belongs_to_its_user_and_body(self, invoke, acme_admin):
+        make_claim(acme_admin, key="k", body=ECHO, locked_ago=timedelta(minutes=5), expires_in=timedelta(hours=1))
+        response = invoke(acme_admin, {"tool_name": "echo"}, key="k")
+        assert response.json()["code"] == "idempotency_key_reused"
+
+    def test_expired_key_is_free_again_for_any_body(self, invoke, acme_admin):
+        make_claim(
+            acme_admin,
+            key="k",
+            body=ECHO,
+            locked_ago=timedelta(hours=25),
+            expires_in=-timedelta(hours=1),
+            completed=True,
+        )
+        response = invoke(acme_admin, {"tool_name": "echo", "payload": {"new": 1}}, key="k")
+
+        assert response.status_code == 200
+        assert response.json()["result"] == {"echo": {"new": 1}}
+        assert UsageEvent.objects.count() == 1
+
+    def test_retention_is_a_setting(self, invoke, acme_admin, settings):
+        settings.GATEWAY_IDEMPOTENCY_RETENTION_HOURS = 2
+        invoke(acme_admin, ECHO, key="k")
+
+        stored = IdempotencyKey.objects.get()
+        assert stored.expires_at - stored.created_at == timedelta(hours=2)
+
+
+@pytest.mark.django_db
+def test_claim_lost_to_a_takeover_is_not_metered(invoke, acme_admin, monkeypatch):
+    """A tool that outlives the lock timeout cannot complete a claim someone else now holds."""
+    real_run = services._run_tool
+
+    def run_while_another_attempt_takes_over(invocation, request_id):
+        IdempotencyKey.objects.update(claim_token=uuid.uuid4())
+        return real_run(invocation, request_id)
+
+    monkeypatch.setattr(services, "_run_tool", run_while_another_attempt_takes_over)
+    response = invoke(acme_admin, ECHO, key="slow")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "idempotency_in_progress"
+    assert not UsageEvent.objects.exists()
+    assert IdempotencyKey.objects.get().response_status is None
+    audit = AuditLog.objects.get()
+    assert (audit.outcome, audit.error_code) == ("error", "idempotency_claim_lost")
+
+
+@pytest.mark.django_db
+def test_success_path_is_all_or_nothing(invoke, acme_admin, monkeypatch):
+    """If metering fails, neither the audit row nor the stored response survives, and the key is freed."""
+
+    def failing_usage_record(**kwargs):
+        raise RuntimeError("usage ledger unavailable")
+
+    monkeypatch.setattr(services, "usage_record", failing_usage_record)
+    response = invoke(acme_admin, ECHO, key="k")
+
+    assert response.status_code == 500
+    assert not UsageEvent.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+    # The only audit row is the failure itself, written after the rollback.
+    assert list(AuditLog.objects.values_list("outcome", "status_code")) == [("error", 500)]

@@ -1,0 +1,252 @@
+"""POST /v1/tools/invoke and GET /v1/tools: statuses, messages, audit and usage rows."""
+
+import uuid
+
+import pytest
+
+from audit.models import AuditLog, UsageEvent
+from tools.models import IdempotencyKey
+from tools.registry import registry
+
+
+@pytest.mark.django_db
+class TestSuccess:
+    def test_echo_returns_the_payload_with_a_request_id(self, invoke, acme_admin):
+        response = invoke(acme_admin, {"tool_name": "echo", "payload": {"text": "Hello, World!", "n": [1, 2.5]}})
+
+        assert response.status_code == 200
+        body = response.json()
+        assert set(body) == {"request_id", "result"}
+        assert uuid.UUID(body["request_id"]).version == 4
+        assert body["result"] == {"echo": {"text": "Hello, World!", "n": [1, 2.5]}}
+        assert "Idempotent-Replayed" not in response.headers
+
+    def test_payload_defaults_to_an_empty_object(self, invoke, acme_admin):
+        response = invoke(acme_admin, {"tool_name": "echo"})
+        assert response.json()["result"] == {"echo": {}}
+
+    def test_writes_one_audit_row_and_one_usage_row(self, invoke, acme_admin):
+        response = invoke(acme_admin, key="audit-me", HTTP_USER_AGENT="agent/1.0")
+        request_id = uuid.UUID(response.json()["request_id"])
+
+        audit = AuditLog.objects.get()
+        assert (audit.tenant, audit.user, audit.outcome, audit.action) == (
+            acme_admin.tenant,
+            acme_admin.user,
+            "success",
+            "tools.invoke",
+        )
+        assert (audit.tool_name, audit.request_id, audit.idempotency_key, audit.status_code) == (
+            "echo",
+            request_id,
+            "audit-me",
+            200,
+        )
+        assert audit.client_ip == "127.0.0.1"
+        usage = UsageEvent.objects.get()
+        assert (usage.tenant, usage.user, usage.activity_type, usage.units, usage.tool_name, usage.request_id) == (
+            acme_admin.tenant,
+            acme_admin.user,
+            "tool_invocation",
+            1,
+            "echo",
+            request_id,
+        )
+
+    def test_usage_carries_the_tools_units(self, invoke, acme_admin):
+        invoke(acme_admin, {"tool_name": "test_heavy"})
+        assert UsageEvent.objects.get().units == 3
+
+    def test_records_the_user_agent(self, api, acme_admin):
+        headers = acme_admin.headers(**{"Idempotency-Key": "ua", "User-Agent": "my-agent/2.1"})
+        api.post("/v1/tools/invoke", {"tool_name": "echo"}, format="json", headers=headers)
+        assert AuditLog.objects.get().user_agent == "my-agent/2.1"
+
+
+@pytest.mark.django_db
+class TestRejectedBeforeTheToolRuns:
+    """Rejections after the tenant authenticated are audited, never metered, and leave the key free."""
+
+    @pytest.mark.parametrize(
+        ("body", "status", "code", "error_field"),
+        [
+            ({"tool_name": "nope"}, 404, "tool_not_found", None),
+            ({"payload": {}}, 422, "validation_error", "tool_name"),
+            ({"tool_name": ""}, 422, "validation_error", "tool_name"),
+            ({"tool_name": "x" * 101}, 422, "validation_error", "tool_name"),
+            ({"tool_name": "echo", "payload": [1]}, 422, "validation_error", "payload"),
+            ({"tool_name": "echo", "payload": None}, 422, "validation_error", "payload"),
+            ({"tool_name": "kpi_summary", "payload": {}}, 422, "validation_error", "payload.kpi_id"),
+            ({"tool_name": "kpi_summary", "payload": {"kpi_id": "x"}}, 422, "validation_error", "payload.kpi_id"),
+            (
+                {"tool_name": "kpi_summary", "payload": {"kpi_id": str(uuid.uuid4()), "window_days": 0}},
+                422,
+                "validation_error",
+                "payload.window_days",
+            ),
+            (
+                {"tool_name": "kpi_summary", "payload": {"kpi_id": str(uuid.uuid4()), "window_days": 3651}},
+                422,
+                "validation_error",
+                "payload.window_days",
+            ),
+            (
+                {"tool_name": "kpi_summary", "payload": {"kpi_id": str(uuid.uuid4()), "window_days": "7"}},
+                422,
+                "validation_error",
+                "payload.window_days",
+            ),
+            (
+                {"tool_name": "kpi_summary", "payload": {"kpi_id": str(uuid.uuid4()), "extra": 1}},
+                422,
+                "validation_error",
+                "payload.extra",
+            ),
+            ([1, 2], 422, "validation_error", "body"),
+            (b"{not json", 400, "malformed_json", None),
+        ],
+    )
+    def test_is_audited_not_metered_not_stored(self, invoke, acme_admin, body, status, code, error_field):
+        response = invoke(acme_admin, body, key="fix-and-retry")
+
+        assert response.status_code == status
+        assert response.json()["code"] == code
+        if error_field:
+            assert error_field in response.json()["errors"]
+        audit = AuditLog.objects.get()
+        assert (audit.outcome, audit.status_code, audit.error_code, audit.user) == (
+            "error",
+            status,
+            code,
+            acme_admin.user,
+        )
+        assert not UsageEvent.objects.exists()
+        assert not IdempotencyKey.objects.exists()
+        # The key is free: a corrected retry with it runs the tool.
+        assert invoke(acme_admin, key="fix-and-retry").status_code == 200
+
+    def test_unknown_tool_message(self, invoke, acme_admin):
+        assert invoke(acme_admin, {"tool_name": "x"}).json() == {
+            "detail": "Tool 'x' not found",
+            "code": "tool_not_found",
+        }
+
+    def test_member_is_denied_and_audited(self, invoke, acme_member):
+        response = invoke(acme_member)
+
+        assert response.status_code == 403
+        assert response.json() == {
+            "detail": "Role 'member' is not authorized to invoke tools",
+            "code": "permission_denied",
+        }
+        audit = AuditLog.objects.get()
+        assert (audit.outcome, audit.user, audit.tool_name, audit.status_code) == (
+            "denied",
+            acme_member.user,
+            "echo",
+            403,
+        )
+        assert not UsageEvent.objects.exists()
+        assert not IdempotencyKey.objects.exists()
+
+    def test_unknown_user_is_denied_and_audited_against_the_tenant(self, invoke, acme_admin):
+        stranger = str(uuid.uuid4())
+        response = invoke(acme_admin, **{"X-User-ID": stranger})
+
+        assert response.status_code == 403
+        audit = AuditLog.objects.get()
+        assert (audit.tenant, audit.user, audit.presented_user_id, audit.outcome) == (
+            acme_admin.tenant,
+            None,
+            stranger,
+            "denied",
+        )
+
+    def test_user_of_another_tenant_is_denied_and_audited(self, invoke, acme_admin, outsider):
+        response = invoke(acme_admin, **{"X-User-ID": str(outsider.user.id)})
+
+        assert response.status_code == 403
+        audit = AuditLog.objects.get()
+        assert (audit.tenant, audit.user, audit.outcome) == (acme_admin.tenant, None, "denied")
+
+    @pytest.mark.parametrize(
+        "headers",
+        [{"X-API-Key": "wrong"}, {"X-Tenant-ID": str(uuid.uuid4())}, {"Idempotency-Key": "bad\x01key"}],
+    )
+    def test_unauthenticated_tenant_is_not_audited(self, invoke, acme_admin, headers):
+        key = headers.pop("Idempotency-Key", "key-1")
+        response = invoke(acme_admin, key=key, **headers)
+
+        assert response.status_code in (400, 401)
+        assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+class TestToolErrors:
+    def test_tools_own_404_is_stored_audited_and_not_metered(self, invoke, acme_admin):
+        missing = str(uuid.uuid4())
+        body = {"tool_name": "kpi_summary", "payload": {"kpi_id": missing}}
+
+        first = invoke(acme_admin, body, key="summary")
+        again = invoke(acme_admin, body, key="summary")
+
+        assert first.status_code == again.status_code == 404
+        assert first.json() == {"detail": f"KPI '{missing}' not found", "code": "kpi_not_found"}
+        assert again.content == first.content
+        assert again.headers["Idempotent-Replayed"] == "true"
+        audit = AuditLog.objects.get()
+        assert (audit.outcome, audit.status_code, audit.error_code) == ("error", 404, "kpi_not_found")
+        assert not UsageEvent.objects.exists()
+
+    def test_unexpected_exception_is_a_bare_500_that_releases_the_key(self, invoke, acme_admin):
+        response = invoke(acme_admin, {"tool_name": "test_explode"}, key="boom")
+
+        assert response.status_code == 500
+        assert response.json() == {"detail": "Internal server error", "code": "server_error"}
+        assert b"secret" not in response.content
+        assert not IdempotencyKey.objects.exists()
+        audit = AuditLog.objects.get()
+        assert (audit.outcome, audit.status_code, audit.error_code) == ("error", 500, "server_error")
+        assert not UsageEvent.objects.exists()
+        # Released, so the retry runs the tool again rather than replaying the failure.
+        assert invoke(acme_admin, {"tool_name": "test_explode"}, key="boom").status_code == 500
+        assert AuditLog.objects.count() == 2
+
+
+@pytest.mark.django_db
+class TestCatalogue:
+    def test_lists_every_registered_tool(self, api, acme_member):
+        response = api.get("/v1/tools", headers=acme_member.headers())
+
+        assert response.status_code == 200
+        catalogue = {tool["name"]: tool for tool in response.json()}
+        assert set(catalogue) == {tool.name for tool in registry.all()}
+        assert catalogue["echo"] == {
+            "name": "echo",
+            "description": registry.get("echo").description,
+            "input_schema": {"type": "object"},
+            "permission": "tools.invoke",
+            "units": 1,
+        }
+        assert catalogue["kpi_summary"]["permission"] == "kpis.read"
+        assert catalogue["kpi_summary"]["input_schema"]["required"] == ["kpi_id"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_success_path_query_budget(invoke, acme_admin, django_assert_num_queries):
+    """Transactional, so the count is production's: no test-wrapper savepoints."""
+    # 1 user+tenant by primary key, 2 claim the key (INSERT ... ON CONFLICT DO NOTHING),
+    # then one transaction: BEGIN, 3 store the response under our claim token, 4 audit row,
+    # 5 usage row, COMMIT. Five statements; Django also logs the BEGIN and COMMIT.
+    with django_assert_num_queries(5 + 2):
+        response = invoke(acme_admin)
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_replay_query_budget(invoke, acme_admin, django_assert_num_queries):
+    invoke(acme_admin, key="again")
+    # 1 user+tenant, 2 claim attempt (conflict, nothing inserted), 3 read the stored response.
+    with django_assert_num_queries(3):
+        response = invoke(acme_admin, key="again")
+    assert response.headers["Idempotent-Replayed"] == "true"
