@@ -57,9 +57,9 @@ class GatewayServer:
             if self.process.poll() is not None:
                 pytest.fail(f"gateway exited early:\n{self.log_path.read_text()}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or queued while workers boot
                 pass
             time.sleep(0.1)
         pytest.fail(f"gateway not healthy after {timeout}s:\n{self.log_path.read_text()}")
