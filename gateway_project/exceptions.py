@@ -6,7 +6,9 @@ adds `"errors": {"<field path>": ["<message>", ...]}`.
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -133,6 +135,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         exc = MalformedJSON()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = Forbidden()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE, which settings tie to ours.
+        exc = PayloadTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(exc)

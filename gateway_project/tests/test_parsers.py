@@ -44,6 +44,16 @@ class TestBodies:
             "code": "payload_too_large",
         }
 
+    def test_body_over_djangos_read_limit_is_413_too(self, post, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+        response = post(b'{"name": "' + b"x" * 4000 + b'"}')
+
+        assert response.status_code == 413
+        assert response.json()["detail"] == "Request body exceeds the limit of 2048 bytes"
+
+    def test_the_two_read_limits_start_equal(self, settings):
+        assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == settings.GATEWAY_MAX_BODY_BYTES
+
     def test_body_at_the_limit_is_read(self, post, settings):
         settings.GATEWAY_MAX_BODY_BYTES = 1024
         body = b'{"name": "MRR", "description": "' + b"x" * 1024 + b'"}'
