@@ -17,12 +17,17 @@ class RequestOrigin:
     presented_user_id: str
 
 
+def _printable(text: str, limit: int) -> str:
+    # Header bytes are the client's to choose; keep the audit row storable on every database.
+    return "".join(char for char in text[:limit] if char.isprintable())
+
+
 def request_origin(request) -> RequestOrigin:
     # The socket address; proxies are not trusted until configured to be.
     return RequestOrigin(
         client_ip=request.META.get("REMOTE_ADDR") or None,
-        user_agent=request.headers.get("User-Agent", "")[:512],
-        presented_user_id=request.headers.get(USER_ID_HEADER, "").strip()[:64],
+        user_agent=_printable(request.headers.get("User-Agent", ""), 512),
+        presented_user_id=_printable(request.headers.get(USER_ID_HEADER, "").strip(), 64),
     )
 
 

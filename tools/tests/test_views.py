@@ -57,6 +57,20 @@ class TestSuccess:
         invoke(acme_admin, {"tool_name": "test_heavy"})
         assert UsageEvent.objects.get().units == 3
 
+    def test_payload_the_database_could_not_store_as_text_still_round_trips(self, invoke, acme_admin):
+        payload = {"nul": "a\u0000b", "big": 10**30, "emoji": "\U0001f680", "nested": {"list": [None, True, 1.5]}}
+        first = invoke(acme_admin, {"tool_name": "echo", "payload": payload}, key="odd")
+        replay = invoke(acme_admin, {"tool_name": "echo", "payload": payload}, key="odd")
+
+        assert first.status_code == 200
+        assert first.json()["result"] == {"echo": payload}
+        assert replay.content == first.content
+
+    def test_control_characters_in_headers_do_not_break_the_audit(self, api, acme_admin):
+        headers = acme_admin.headers(**{"Idempotency-Key": "ctl", "User-Agent": "bad\x00agent\x07"})
+        api.post("/v1/tools/invoke", {"tool_name": "echo"}, format="json", headers=headers)
+        assert AuditLog.objects.get().user_agent == "badagent"
+
     def test_records_the_user_agent(self, api, acme_admin):
         headers = acme_admin.headers(**{"Idempotency-Key": "ua", "User-Agent": "my-agent/2.1"})
         api.post("/v1/tools/invoke", {"tool_name": "echo"}, format="json", headers=headers)
