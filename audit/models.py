@@ -41,9 +41,16 @@ class Outcome(models.TextChoices):
 
 
 class AuditLog(AppendOnlyModel):
-    """One row per invocation attempt whose tenant authenticated (contract step 2 passed)."""
+    """One row per invocation attempt whose tenant authenticated (contract step 2 passed).
+
+    Rows are written only by audit.services.audit_record, which chains them (audit.chain).
+    """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    # Position in the tenant's hash chain, and the HMACs that make the chain verifiable.
+    seq = models.PositiveBigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64)
     # Null when the user was not found or belongs to another tenant.
     user = models.ForeignKey(TenantUser, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # The X-User-ID header as presented, kept even when it named nobody.
@@ -62,11 +69,18 @@ class AuditLog(AppendOnlyModel):
     class Meta:
         db_table = "audit_logs"
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "request_id"], name="audit_logs_tenant_request_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "request_id"], name="audit_logs_tenant_request_uniq"),
+            # Also the index that finds a tenant's chain head.
+            models.UniqueConstraint(fields=["tenant", "seq"], name="audit_logs_tenant_seq_uniq"),
+        ]
         indexes = [models.Index(fields=["tenant", "created_at"], name="audit_tenant_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.action} {self.tool_name} {self.outcome} ({self.request_id})"
+
+    def save(self, *args, **kwargs):
+        raise AppendOnlyError("audit rows are written by audit.services.audit_record, which chains them")
 
 
 class UsageEvent(AppendOnlyModel):

@@ -2,10 +2,24 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.utils import timezone
+
+from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash
 from audit.models import AuditLog, UsageEvent
+from gateway_project.db import insert_ignoring_conflicts
 from tenants.context import USER_ID_HEADER
 from tenants.models import Tenant, TenantUser
+
+# Appends racing for the same chain position retry this often before giving up.
+CHAIN_APPEND_ATTEMPTS = 20
+_AUDIT_COLUMNS = [*CHAINED_FIELDS, "row_hash"]
+_AUDIT_FIELDS = [name.removesuffix("_id") if name in {"tenant_id", "user_id"} else name for name in _AUDIT_COLUMNS]
+
+
+class AuditChainContention(RuntimeError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -42,21 +56,43 @@ def audit_record(
     status_code: int,
     error_code: str = "",
     origin: RequestOrigin,
-) -> AuditLog:
-    return AuditLog.objects.create(
-        tenant=tenant,
-        user=user,
-        presented_user_id=origin.presented_user_id,
-        outcome=outcome,
-        tool_name=tool_name[:100],
-        request_id=request_id,
-        idempotency_key=idempotency_key[:255],
-        status_code=status_code,
-        error_code=error_code[:64],
-        client_ip=origin.client_ip,
-        user_agent=origin.user_agent,
-    )
+    created_at: datetime | None = None,
+) -> int:
+    """Append one row to the tenant's audit chain; returns its `seq`.
+
+    Reads the chain head, then inserts at head + 1 with ON CONFLICT DO NOTHING:
+    if another writer took that position first, read the new head and try again.
+    Unique (tenant, seq) makes a fork impossible on every database.
+    """
+    row = {
+        "tenant_id": tenant.id,
+        "user_id": user.id if user else None,
+        "presented_user_id": origin.presented_user_id,
+        "outcome": outcome,
+        "action": "tools.invoke",
+        "tool_name": tool_name[:100],
+        "request_id": request_id,
+        "idempotency_key": idempotency_key[:255],
+        "status_code": status_code,
+        "error_code": error_code[:64],
+        "client_ip": origin.client_ip,
+        "user_agent": origin.user_agent,
+        "created_at": created_at or timezone.now(),
+    }
+    for _attempt in range(CHAIN_APPEND_ATTEMPTS):
+        head = AuditLog.objects.filter(tenant=tenant).order_by("-seq").values_list("seq", "row_hash").first()
+        row["seq"], row["prev_hash"] = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+        values = [*(row[name] for name in CHAINED_FIELDS), audit_row_hash(row)]
+        if insert_ignoring_conflicts(AuditLog, _AUDIT_FIELDS, [values], conflict_fields=["tenant", "seq"]):
+            return row["seq"]
+    raise AuditChainContention(f"could not append to the audit chain of tenant {tenant.id}")
 
 
-def usage_record(*, tenant: Tenant, user: TenantUser, tool_name: str, units: int, request_id: uuid.UUID) -> UsageEvent:
-    return UsageEvent.objects.create(tenant=tenant, user=user, tool_name=tool_name, units=units, request_id=request_id)
+def usage_record(
+    *, tenant: Tenant, user: TenantUser, tool_name: str, units: int, request_id: uuid.UUID,
+    created_at: datetime | None = None,
+) -> UsageEvent:  # fmt: skip
+    return UsageEvent.objects.create(
+        tenant=tenant, user=user, tool_name=tool_name, units=units, request_id=request_id,
+        created_at=created_at or timezone.now(),
+    )  # fmt: skip

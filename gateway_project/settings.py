@@ -4,6 +4,8 @@ The embedded default (no environment at all) runs on a SQLite file next to
 manage.py; set DATABASE_URL for PostgreSQL.
 """
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import dj_database_url
@@ -158,6 +160,12 @@ GATEWAY_MAX_POINTS_PER_BATCH = env_int("GATEWAY_MAX_POINTS_PER_BATCH", 50_000, m
 GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH = env_int("GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH", 255, minimum=1, maximum=255)
 GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env_int("GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", 60, minimum=1)
 GATEWAY_IDEMPOTENCY_RETENTION_HOURS = env_int("GATEWAY_IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)
+# Keys the audit hash chain. It must never be stored in the database; set it explicitly
+# in production, since the default changes whenever the secret key does.
+GATEWAY_AUDIT_HMAC_KEY = (
+    env_str("GATEWAY_AUDIT_HMAC_KEY")
+    or hmac.new(SECRET_KEY.encode(), b"gateway-audit-chain", hashlib.sha256).hexdigest()
+)
 # Modules whose import registers tools; test settings add test-only tools.
 GATEWAY_TOOL_MODULES = ["tools.builtin"]
 

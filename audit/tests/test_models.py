@@ -5,17 +5,30 @@ from django.db import IntegrityError, transaction
 from model_bakery import baker
 
 from audit.models import AppendOnlyError, AuditLog, UsageEvent
+from audit.services import RequestOrigin, audit_record, usage_record
+
+ORIGIN = RequestOrigin(client_ip="127.0.0.1", user_agent="test", presented_user_id="")
+
+
+def record_audit(actor, **overrides):
+    fields = {
+        "tenant": actor.tenant,
+        "user": actor.user,
+        "outcome": "success",
+        "tool_name": "echo",
+        "request_id": uuid.uuid4(),
+        "idempotency_key": "k",
+        "status_code": 200,
+        "origin": ORIGIN,
+        **overrides,
+    }
+    return audit_record(**fields)
 
 
 @pytest.fixture
 def rows(acme_admin):
-    audit = AuditLog.objects.create(
-        tenant=acme_admin.tenant, user=acme_admin.user, outcome="success", request_id=uuid.uuid4(), status_code=200
-    )
-    usage = UsageEvent.objects.create(
-        tenant=acme_admin.tenant, user=acme_admin.user, units=1, tool_name="echo", request_id=uuid.uuid4()
-    )
-    return audit, usage
+    record_audit(acme_admin)
+    usage_record(tenant=acme_admin.tenant, user=acme_admin.user, units=1, tool_name="echo", request_id=uuid.uuid4())
 
 
 @pytest.mark.django_db
@@ -37,6 +50,12 @@ class TestAppendOnly:
         with pytest.raises(AppendOnlyError):
             model.objects.all().delete()
         assert model.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_audit_rows_only_enter_through_the_chain(acme_admin):
+    with pytest.raises(AppendOnlyError, match="audit_record"):
+        AuditLog(tenant=acme_admin.tenant, outcome="success", request_id=uuid.uuid4(), status_code=200).save()
 
 
 @pytest.mark.django_db

@@ -250,9 +250,10 @@ class TestCatalogue:
 def test_success_path_query_budget(invoke, acme_admin, django_assert_num_queries):
     """Transactional, so the count is production's: no test-wrapper savepoints."""
     # 1 user+tenant by primary key, 2 claim the key (INSERT ... ON CONFLICT DO NOTHING),
-    # then one transaction: BEGIN, 3 store the response under our claim token, 4 audit row,
-    # 5 usage row, COMMIT. Five statements; Django also logs the BEGIN and COMMIT.
-    with django_assert_num_queries(5 + 2):
+    # then one transaction: BEGIN, 3 store the response under our claim token, 4 read the
+    # tenant's audit chain head, 5 append the audit row, 6 usage row, COMMIT.
+    # Six statements; Django also logs the BEGIN and COMMIT.
+    with django_assert_num_queries(6 + 2):
         response = invoke(acme_admin)
     assert response.status_code == 200
 

@@ -1,0 +1,143 @@
+"""verify_audit finds rows changed, removed, relinked or forged after the fact."""
+
+import json
+import uuid
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from audit.chain import GENESIS_HASH, audit_row_hash
+from audit.models import AuditLog
+from audit.tests.test_models import record_audit
+from audit.verification import audit_chain_verify
+
+
+def tamper(sql: str, *params) -> None:
+    """Edit the table behind the application's back, as an attacker with database access would."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def row_id(tenant, seq: int) -> int:
+    return AuditLog.objects.get(tenant=tenant, seq=seq).id
+
+
+def verify_command(*args) -> tuple[int, dict]:
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("verify_audit", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    return code, json.loads(out.getvalue())
+
+
+@pytest.fixture
+def chain(acme_admin, outsider):
+    for _ in range(5):
+        record_audit(acme_admin)
+    for _ in range(3):
+        record_audit(outsider)
+    return acme_admin.tenant
+
+
+@pytest.mark.django_db
+class TestChain:
+    def test_rows_are_numbered_and_linked_per_tenant(self, chain, outsider):
+        acme_rows = list(AuditLog.objects.filter(tenant=chain).order_by("seq"))
+        assert [row.seq for row in acme_rows] == [1, 2, 3, 4, 5]
+        assert acme_rows[0].prev_hash == GENESIS_HASH
+        links = zip(acme_rows, acme_rows[1:], strict=False)
+        assert all(later.prev_hash == earlier.row_hash for earlier, later in links)
+        outsider_seqs = AuditLog.objects.filter(tenant=outsider.tenant).order_by("seq").values_list("seq", flat=True)
+        assert list(outsider_seqs) == [1, 2, 3]
+
+    def test_an_untouched_trail_is_intact(self, chain):
+        report = audit_chain_verify()
+        assert (report.intact, report.tenants, report.rows) == (True, 2, 8)
+
+    def test_the_hash_depends_on_the_key(self, chain, settings):
+        row = AuditLog.objects.filter(tenant=chain).values().first()
+        row = {**row, "tenant_id": row["tenant_id"], "user_id": row["user_id"]}
+        before = audit_row_hash(row)
+        settings.GATEWAY_AUDIT_HMAC_KEY = "another key"
+        assert audit_row_hash(row) != before
+
+
+@pytest.mark.django_db
+class TestTampering:
+    def test_an_edited_row_is_named(self, chain):
+        # Turn a success into a denial: the row's HMAC no longer matches.
+        tamper("UPDATE audit_logs SET outcome = 'denied', status_code = 403 WHERE id = %s", row_id(chain, 3))
+
+        found = audit_chain_verify().first_break
+
+        assert (found.tenant_id, found.seq, found.problem) == (str(chain.id), 3, "changed")
+
+    def test_a_deleted_middle_row_is_named(self, chain):
+        tamper("DELETE FROM audit_logs WHERE id = %s", row_id(chain, 2))
+
+        found = audit_chain_verify().first_break
+
+        assert (found.seq, found.problem) == (2, "removed")
+        assert found.detail == "row 2 missing before row 3"
+
+    def test_a_deleted_first_row_is_named(self, chain):
+        tamper("DELETE FROM audit_logs WHERE id = %s", row_id(chain, 1))
+        assert (audit_chain_verify().first_break.seq, audit_chain_verify().first_break.problem) == (1, "removed")
+
+    def test_a_renumbered_row_is_caught(self, chain):
+        # Close the gap left by a deletion by renumbering the next row: its HMAC covers seq.
+        tamper("DELETE FROM audit_logs WHERE id = %s", row_id(chain, 2))
+        tamper("UPDATE audit_logs SET seq = 2 WHERE id = %s", row_id(chain, 3))
+
+        found = audit_chain_verify().first_break
+        assert (found.seq, found.problem) == (2, "changed")
+
+    def test_a_forged_row_is_caught(self, chain, acme_admin):
+        last = AuditLog.objects.filter(tenant=chain).order_by("-seq").first()
+        tamper(
+            "INSERT INTO audit_logs (tenant_id, seq, prev_hash, row_hash, presented_user_id, outcome, action, "
+            "tool_name, request_id, idempotency_key, status_code, error_code, user_agent, created_at) "
+            "SELECT tenant_id, seq + 1, row_hash, %s, '', 'success', 'tools.invoke', 'echo', %s, '', 200, '', '', "
+            "created_at FROM audit_logs WHERE id = %s",
+            "f" * 64,
+            uuid.uuid4().hex if connection.vendor == "sqlite" else str(uuid.uuid4()),
+            last.id,
+        )
+        found = audit_chain_verify().first_break
+        assert (found.seq, found.problem) == (6, "changed")
+
+    def test_only_the_named_tenant_is_checked(self, chain, outsider):
+        tamper("UPDATE audit_logs SET tool_name = 'x' WHERE id = %s", row_id(chain, 1))
+        assert audit_chain_verify(tenant=outsider.tenant).intact
+        assert not audit_chain_verify(tenant=chain).intact
+
+
+@pytest.mark.django_db
+class TestCommand:
+    def test_intact_exits_0_with_a_summary(self, chain):
+        code, report = verify_command()
+        assert code == 0
+        assert report == {"intact": True, "tenants": 2, "rows": 8, "first_break": None}
+
+    def test_tampered_exits_1_naming_the_row(self, chain):
+        audit_id = row_id(chain, 4)
+        tamper("UPDATE audit_logs SET user_agent = 'innocent' WHERE id = %s", audit_id)
+
+        code, report = verify_command("--tenant", str(chain.id))
+
+        assert code == 1
+        assert report["first_break"] == {
+            "tenant_id": str(chain.id),
+            "seq": 4,
+            "audit_id": audit_id,
+            "problem": "changed",
+            "detail": "row 4 does not match its HMAC",
+        }
+
+    def test_unknown_tenant_is_a_one_line_error(self, chain):
+        with pytest.raises(CommandError, match="Tenant 'nope' not found"):
+            call_command("verify_audit", "--tenant", "nope")
