@@ -24,13 +24,18 @@ def _normalize_email(email: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-class UserCreateSerializer(serializers.Serializer):
-    tenant_id = serializers.UUIDField()
+class UserFieldsSerializer(serializers.Serializer):
+    """A user's own fields, for callers that already know the tenant (commands, admin)."""
+
     email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices)
 
     def validate_email(self, value: str) -> str:
         return _normalize_email(value)
+
+
+class UserCreateSerializer(UserFieldsSerializer):
+    tenant_id = serializers.UUIDField()
 
 
 class UserSerializer(serializers.ModelSerializer):

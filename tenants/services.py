@@ -12,6 +12,14 @@ def tenant_create(*, name: str, region: str) -> tuple[Tenant, str]:
     return tenant, api_key
 
 
+def tenant_api_key_rotate(*, tenant: Tenant) -> str:
+    """Give the tenant a new API key; the old one stops working with this commit."""
+    api_key = api_key_generate()
+    tenant.api_key_digest = api_key_digest(api_key)
+    Tenant.objects.filter(pk=tenant.pk).update(api_key_digest=tenant.api_key_digest)
+    return api_key
+
+
 def user_create(*, tenant: Tenant, email: str, role: str) -> TenantUser:
     # The unique constraint, not a prior SELECT, decides: two racing requests cannot both win.
     try:

@@ -1,0 +1,58 @@
+from django.contrib import admin
+from django.db.models import OuterRef, Subquery
+from django.template.loader import render_to_string
+
+from gateway_project.charts import downsample, line_chart
+from gateway_project.timestamps import format_timestamp
+from kpis.models import KpiDefinition, KpiPoint
+from kpis.selectors import kpi_latest_point
+
+# The chart reads at most this many of the newest points, and draws at most CHART_POINTS of them.
+CHART_WINDOW = 5000
+CHART_POINTS = 600
+
+
+@admin.register(KpiDefinition)
+class KpiDefinitionAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "unit", "latest_value", "latest_ts", "created_at"]
+    list_filter = ["tenant"]
+    search_fields = ["name", "=id"]
+    list_select_related = ["tenant"]
+    autocomplete_fields = ["tenant"]
+    readonly_fields = ["id", "created_at", "latest_point", "series_chart"]
+    fields = ["id", "tenant", "name", "unit", "description", "created_at", "latest_point", "series_chart"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        newest = KpiPoint.objects.filter(tenant=OuterRef("tenant"), kpi=OuterRef("pk")).order_by("-ts")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(latest_ts=Subquery(newest.values("ts")[:1]), latest_value=Subquery(newest.values("value")[:1]))
+        )
+
+    @admin.display(description="latest value")
+    def latest_value(self, kpi: KpiDefinition):
+        return kpi.latest_value
+
+    @admin.display(description="latest at", ordering="latest_ts")
+    def latest_ts(self, kpi: KpiDefinition):
+        return kpi.latest_ts
+
+    @admin.display(description="latest point")
+    def latest_point(self, kpi: KpiDefinition) -> str:
+        point = kpi_latest_point(kpi=kpi) if kpi.pk else None
+        return f"{point.value} at {format_timestamp(point.ts)}" if point else "no points yet"
+
+    @admin.display(description="series")
+    def series_chart(self, kpi: KpiDefinition) -> str:
+        newest = list(
+            KpiPoint.objects.filter(tenant_id=kpi.tenant_id, kpi=kpi).order_by("-ts").values_list("ts", "value")[
+                :CHART_WINDOW
+            ]
+        ) if kpi.pk else []  # fmt: skip
+        points = downsample(newest[::-1], CHART_POINTS)
+        return render_to_string(
+            "admin/kpis/series_chart.html",
+            {"chart": line_chart(points), "shown": len(newest), "window": CHART_WINDOW},
+        )

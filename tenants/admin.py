@@ -1,0 +1,82 @@
+from django.contrib import admin
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
+
+from kpis.models import KpiDefinition
+from tenants.api_keys import api_key_digest, api_key_generate
+from tenants.models import Tenant, TenantUser
+from tenants.services import tenant_api_key_rotate
+
+
+def _count_of(model, **filters):
+    counted = model.objects.filter(tenant=OuterRef("pk"), **filters).values("tenant").annotate(n=Count("pk"))
+    return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
+
+
+def api_keys_page(request, admin_site, issued: list[tuple[Tenant, str]], title: str):
+    """The one page that ever shows API keys: rendered, never stored in a message or the session."""
+    context = {**admin_site.each_context(request), "title": title, "issued": issued}
+    response = TemplateResponse(request, "admin/tenants/api_keys_issued.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class TenantUserInline(admin.TabularInline):
+    model = TenantUser
+    fields = ["email", "role", "id", "created_at"]
+    readonly_fields = ["id", "created_at"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at"]
+    search_fields = ["name", "=id"]
+    list_filter = ["region"]
+    fields = ["id", "name", "region", "created_at"]
+    readonly_fields = ["id", "created_at"]
+    inlines = [TenantUserInline]
+    actions = ["rotate_api_keys"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).annotate(user_count=_count_of(TenantUser), kpi_count=_count_of(KpiDefinition))
+        )
+
+    @admin.display(description="users", ordering="user_count")
+    def user_count(self, tenant: Tenant) -> int:
+        return tenant.user_count
+
+    @admin.display(description="KPIs", ordering="kpi_count")
+    def kpi_count(self, tenant: Tenant) -> int:
+        return tenant.kpi_count
+
+    def save_model(self, request, tenant, form, change):
+        if not change:
+            # A tenant added here gets its key like any other; response_add shows it once.
+            request._issued_api_key = api_key_generate()
+            tenant.api_key_digest = api_key_digest(request._issued_api_key)
+        super().save_model(request, tenant, form, change)
+
+    def response_add(self, request, tenant, post_url_continue=None):
+        return api_keys_page(request, self.admin_site, [(tenant, request._issued_api_key)], "Tenant created")
+
+    @admin.action(description="Rotate the API key of the selected tenants (old keys stop working at once)")
+    def rotate_api_keys(self, request, queryset):
+        issued = [(tenant, tenant_api_key_rotate(tenant=tenant)) for tenant in queryset]
+        self.message_user(request, f"Rotated {len(issued)} API key(s).")
+        return api_keys_page(request, self.admin_site, issued, "New API keys")
+
+
+@admin.register(TenantUser)
+class TenantUserAdmin(admin.ModelAdmin):
+    list_display = ["email", "role", "tenant", "id", "created_at"]
+    list_filter = ["role", "tenant"]
+    search_fields = ["email", "=id"]
+    list_select_related = ["tenant"]
+    autocomplete_fields = ["tenant"]
+    readonly_fields = ["id", "created_at"]
+    show_full_result_count = False

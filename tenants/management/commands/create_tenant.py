@@ -1,0 +1,33 @@
+from django.db import transaction
+
+from gateway_project.commands import GatewayCommand
+from tenants.models import Role
+from tenants.serializers import TenantCreateSerializer, UserFieldsSerializer
+from tenants.services import tenant_create, user_create
+
+
+class Command(GatewayCommand):
+    help = "Create a tenant (and optionally its first admin); prints the API key, which is shown only once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--region", required=True)
+        parser.add_argument("--admin-email", help="Also create an admin user with this email.")
+
+    def handle(self, *args, name: str, region: str, admin_email: str | None, **options):
+        tenant_fields = self.validated(TenantCreateSerializer(data={"name": name, "region": region}))
+        admin_fields = None
+        if admin_email is not None:
+            admin_fields = self.validated(UserFieldsSerializer(data={"email": admin_email, "role": Role.ADMIN}))
+        with transaction.atomic():
+            tenant, api_key = tenant_create(**tenant_fields)
+            admin = user_create(tenant=tenant, **admin_fields) if admin_fields else None
+        self.emit(
+            {
+                "tenant_id": str(tenant.id),
+                "name": tenant.name,
+                "region": tenant.region,
+                "api_key": api_key,
+                "admin_user_id": str(admin.id) if admin else None,
+            }
+        )
