@@ -104,9 +104,10 @@ def claim_acquire(
         if insert_ignoring_conflicts(IdempotencyKey, _CLAIM_FIELDS, [row], ["tenant", "endpoint", "key"]):
             return claim
 
-        existing = IdempotencyKey.objects.filter(tenant=tenant, endpoint=endpoint, key=key).first()
+        existing = _stored_key(tenant=tenant, endpoint=endpoint, key=key)
         if existing is None:
             continue
+        takeover = IdempotencyKey.objects.filter(tenant=tenant, pk=existing.pk, claim_token=existing.claim_token)
         if existing.expires_at > now:
             if existing.user_id != user.id:
                 raise IdempotencyKeyOtherUser(key)
@@ -116,9 +117,13 @@ def claim_acquire(
                 return StoredResponse(status=existing.response_status, body=existing.response_body)
             if existing.locked_at > now - lock_timeout:
                 raise IdempotencyInProgress(key)
-        # Expired, or claimed by an attempt silent past the lock timeout: take it over,
-        # unless another attempt got there first (the token no longer matches).
-        taken = IdempotencyKey.objects.filter(pk=existing.pk, claim_token=existing.claim_token).update(
+            # A silent claim may be taken over only while it is still incomplete: the
+            # holder may complete it between our read and our write, keeping its token.
+            takeover = takeover.filter(response_status__isnull=True)
+        else:
+            takeover = takeover.filter(expires_at__lte=now)
+        # Compare-and-set: zero rows means another attempt moved first; look again.
+        taken = takeover.update(
             user=user,
             fingerprint=fingerprint,
             claim_token=claim.token,
@@ -132,6 +137,10 @@ def claim_acquire(
         if taken:
             return claim
     raise IdempotencyInProgress(key)
+
+
+def _stored_key(*, tenant: Tenant, endpoint: str, key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.filter(tenant=tenant, endpoint=endpoint, key=key).first()
 
 
 def claim_complete(claim: Claim, *, status: int, body: str) -> None:

@@ -9,7 +9,7 @@ from model_bakery import baker
 
 from audit.models import AuditLog, UsageEvent
 from tenants.models import Role, TenantUser
-from tools import services
+from tools import idempotency, services
 from tools.fingerprint import request_fingerprint
 from tools.models import IdempotencyKey
 
@@ -196,3 +196,27 @@ def test_success_path_is_all_or_nothing(invoke, acme_admin, monkeypatch):
     assert not IdempotencyKey.objects.exists()
     # The only audit row is the failure itself, written after the rollback.
     assert list(AuditLog.objects.values_list("outcome", "status_code")) == [("error", 500)]
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_completed_while_we_look_is_replayed_not_run_again(invoke, acme_admin, monkeypatch, settings):
+    """The slow holder completes between our read of its claim and our takeover: it keeps the key."""
+    settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 60
+    stale = make_claim(acme_admin, key="k", body=ECHO, locked_ago=timedelta(seconds=90), expires_in=timedelta(hours=1))
+    holder = idempotency.Claim(
+        tenant_id=stale.tenant_id, endpoint=stale.endpoint, key=stale.key, token=stale.claim_token
+    )
+    real_read = idempotency._stored_key
+
+    def read_then_let_the_holder_finish(**lookup):
+        seen = real_read(**lookup)
+        idempotency.claim_complete(holder, status=200, body='{"from": "the holder"}')
+        return seen
+
+    monkeypatch.setattr(idempotency, "_stored_key", read_then_let_the_holder_finish)
+    response = invoke(acme_admin, ECHO, key="k")
+
+    assert response.status_code == 200
+    assert response.headers["Idempotent-Replayed"] == "true"
+    assert response.json() == {"from": "the holder"}
+    assert not UsageEvent.objects.exists()  # our attempt did not run the tool
