@@ -1,6 +1,7 @@
 """The JSON parser every endpoint uses: bounded, strict, and never a 500."""
 
 import json
+import math
 import re
 
 from django.conf import settings
@@ -12,8 +13,20 @@ from gateway_project.exceptions import MalformedJSON, PayloadTooLarge
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
+class _NumberOutOfRange(ValueError):
+    pass
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    # 1e400 would parse to inf, which no later step (fingerprint, storage, rendering) can hold.
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NumberOutOfRange(text)
+    return number
 
 
 def _containers(value):
@@ -66,7 +79,9 @@ class StrictJSONParser(JSONParser):
         max_depth = settings.GATEWAY_MAX_JSON_DEPTH
         too_deep = MalformedJSON(f"Request body nests deeper than {max_depth} levels", code="json_too_deep")
         try:
-            document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            document = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
+        except _NumberOutOfRange:
+            raise MalformedJSON("Request body has a number too large to represent") from None
         except UnicodeDecodeError:
             raise MalformedJSON("Request body is not valid UTF-8") from None
         except RecursionError:

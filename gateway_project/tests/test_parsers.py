@@ -24,6 +24,13 @@ class TestBodies:
     def test_invalid_utf8_says_so(self, post):
         assert post(b'{"name": "\xc3\x28"}').json()["detail"] == "Request body is not valid UTF-8"
 
+    @pytest.mark.parametrize("number", [b"1e400", b"-1e400", b"[1.5e309]"])
+    def test_float_beyond_a_double_is_400_wherever_it_sits(self, post, number):
+        # Even in a field no endpoint reads: the whole body is fingerprinted and may be echoed.
+        response = post(b'{"name": "MRR", "unused": ' + number + b"}")
+        assert response.status_code == 400
+        assert response.json()["detail"] == "Request body has a number too large to represent"
+
     def test_lone_surrogate_is_400(self, post):
         response = post(b'{"name": "\\ud800"}')
         assert response.status_code == 400

@@ -164,8 +164,8 @@ class TestBulkIngest:
         response = bulk(kpi.id, [{"ts": "2026-01-02T00:00:00", "value": 1.0}])
         assert response.json()["errors"]["points[0].ts"] == ["Timestamp must include a UTC offset or 'Z'."]
 
-    @pytest.mark.parametrize("number", [b"1e999", b"-1e999", b"1" + b"0" * 400])
-    def test_number_beyond_a_float_is_422_not_a_500(self, api, acme_admin, kpi, number):
+    @pytest.mark.parametrize("number", [b"1" + b"0" * 400, b"-1" + b"0" * 400])
+    def test_integer_beyond_a_float_is_422_not_a_500(self, api, acme_admin, kpi, number):
         body = b'{"points": [{"ts": "2026-01-01T00:00:00Z", "value": ' + number + b"}]}"
         response = api.post(
             f"/v1/kpis/{kpi.id}/points:bulk", body, content_type="application/json", headers=acme_admin.headers()
@@ -173,7 +173,7 @@ class TestBulkIngest:
         assert response.status_code == 422
         assert response.json()["errors"] == {"points[0].value": ["Value must be a finite number."]}
 
-    @pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+    @pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-1e999"])
     def test_non_json_constants_are_400(self, api, acme_admin, kpi, constant):
         body = b'{"points": [{"ts": "2026-01-01T00:00:00Z", "value": ' + constant + b"}]}"
         response = api.post(

@@ -265,3 +265,10 @@ def test_replay_query_budget(invoke, acme_admin, django_assert_num_queries):
     with django_assert_num_queries(3):
         response = invoke(acme_admin, key="again")
     assert response.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.django_db
+def test_unrepresentable_number_anywhere_in_the_body_is_400(invoke, acme_admin):
+    response = invoke(acme_admin, b'{"tool_name": "echo", "payload": {}, "x": 1e400}')
+    assert response.status_code == 400
+    assert not IdempotencyKey.objects.exists()
