@@ -45,8 +45,8 @@ class HasRolePermission(BasePermission):
     """
 
     def has_permission(self, request, view) -> bool:
-        if view.action is None:
-            return True  # no handler for this method: DRF answers 405 next
+        if view.action in (None, "metadata"):
+            return True  # no handler for this method (OPTIONS included): DRF answers 405 next
         required = view.required_permissions
         if view.action not in required:
             raise Forbidden(f"Action '{view.action}' is not open to any role", code="permission_denied")

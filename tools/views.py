@@ -84,6 +84,8 @@ class InvocationViewSet(TenantScopedViewSet):
         context = self.request._request.tenant_context.loaded
         if context is None or context.tenant is None:
             return  # the tenant never authenticated: nothing to attribute the attempt to
+        if self.request.method != "POST":
+            return  # a GET or OPTIONS on the endpoint is not an invocation attempt
         audit_record(
             tenant=context.tenant,
             user=context.user,

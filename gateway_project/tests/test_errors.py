@@ -63,3 +63,27 @@ def test_unexpected_exceptions_become_a_bare_500():
     response = api_exception_handler(KeyError("internal"), {"view": None})
     assert response.status_code == 500
     assert response.data == {"detail": "Internal server error", "code": "server_error"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_healthz_other_methods_are_json_405(api, method):
+    response = getattr(api, method)("/healthz")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_options_is_405_not_a_permission_error(api, acme_admin):
+    response = api.options("/v1/kpis", headers=acme_admin.headers())
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_chunked_body_without_length_is_411(api):
+    response = api.generic(
+        "POST", "/v1/tenants", b"", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked"
+    )
+    assert response.status_code == 411
+    assert response.json()["code"] == "length_required"

@@ -272,3 +272,12 @@ def test_unrepresentable_number_anywhere_in_the_body_is_400(invoke, acme_admin):
     response = invoke(acme_admin, b'{"tool_name": "echo", "payload": {}, "x": 1e400}')
     assert response.status_code == 400
     assert not IdempotencyKey.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "options", "put"])
+def test_other_methods_on_invoke_are_405_and_not_audited(api, acme_admin, method):
+    headers = acme_admin.headers(**{"Idempotency-Key": "k"})
+    response = getattr(api, method)("/v1/tools/invoke", headers=headers)
+    assert response.status_code == 405
+    assert not AuditLog.objects.exists()
