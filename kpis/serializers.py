@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
+from gateway_project.fields import StrictCharField
 from kpis.models import KpiDefinition
 
 
 class KpiCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=255)
-    unit = serializers.CharField(max_length=50, required=False, allow_null=True, allow_blank=True)
-    description = serializers.CharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+    name = StrictCharField(min_length=1, max_length=255)
+    unit = StrictCharField(max_length=50, required=False, allow_null=True, allow_blank=True)
+    description = StrictCharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
 
 
 class KpiSerializer(serializers.ModelSerializer):

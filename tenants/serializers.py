@@ -1,11 +1,12 @@
 from rest_framework import serializers
 
+from gateway_project.fields import StrictCharField, StrictEmailField, StrictUUIDField
 from tenants.models import Role, TenantUser
 
 
 class TenantCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=255)
-    region = serializers.CharField(min_length=1, max_length=50)
+    name = StrictCharField(min_length=1, max_length=255)
+    region = StrictCharField(min_length=1, max_length=50)
 
 
 class TenantCreatedSerializer(serializers.Serializer):
@@ -27,7 +28,7 @@ def _normalize_email(email: str) -> str:
 class UserFieldsSerializer(serializers.Serializer):
     """A user's own fields, for callers that already know the tenant (commands, admin)."""
 
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
     role = serializers.ChoiceField(choices=Role.choices)
 
     def validate_email(self, value: str) -> str:
@@ -35,7 +36,7 @@ class UserFieldsSerializer(serializers.Serializer):
 
 
 class UserCreateSerializer(UserFieldsSerializer):
-    tenant_id = serializers.UUIDField()
+    tenant_id = StrictUUIDField()
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -1,8 +1,10 @@
 from rest_framework import serializers
 
+from gateway_project.fields import StrictCharField
+
 
 class InvocationSerializer(serializers.Serializer):
-    tool_name = serializers.CharField(min_length=1, max_length=100)
+    tool_name = StrictCharField(min_length=1, max_length=100)
     payload = serializers.JSONField(required=False, default=dict)
 
     def validate_payload(self, value):

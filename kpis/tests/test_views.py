@@ -62,6 +62,8 @@ class TestCreate:
             ({"name": "x" * 256}, "name"),
             ({"name": "MRR", "unit": "u" * 51}, "unit"),
             ({"name": "nul\u0000byte"}, "name"),
+            ({"name": 5}, "name"),
+            ({"name": "MRR", "unit": 12}, "unit"),
         ],
     )
     def test_invalid_body_is_422(self, api, acme_admin, body, field):

@@ -15,7 +15,12 @@ from tenants.permissions import (
 
 
 def test_the_role_table_is_the_contracts():
-    assert ROLE_PERMISSIONS[Role.ADMIN] >= {Permission.TOOLS_INVOKE, Permission.KPIS_WRITE, Permission.KPIS_READ}
+    assert ROLE_PERMISSIONS[Role.ADMIN] == {
+        Permission.TOOLS_INVOKE,
+        Permission.KPIS_WRITE,
+        Permission.KPIS_READ,
+        Permission.USERS_WRITE,
+    }
     assert ROLE_PERMISSIONS[Role.MEMBER] == {Permission.KPIS_READ}
     assert set(PERMISSION_ACTIONS) == set(Permission)
     assert set(ROLE_PERMISSIONS) == set(Role)

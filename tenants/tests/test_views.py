@@ -99,6 +99,8 @@ class TestCreateUserOpenRegistration:
         [
             ({"email": "a@b.test", "role": "admin"}, "tenant_id"),
             ({"tenant_id": "nope", "email": "a@b.test", "role": "admin"}, "tenant_id"),
+            ({"tenant_id": 123, "email": "a@b.test", "role": "admin"}, "tenant_id"),
+            ({"tenant_id": "ACME", "email": ["a@b.test"], "role": "admin"}, "email"),
             ({"tenant_id": "ACME", "email": "not-an-email", "role": "admin"}, "email"),
             ({"tenant_id": "ACME", "email": "a@b.test", "role": "owner"}, "role"),
             ({"tenant_id": "ACME", "email": "a@b.test"}, "role"),

@@ -37,3 +37,13 @@ def test_purge_older_than_hours(acme_admin):
 def test_purge_rejects_negative_hours():
     with pytest.raises(CommandError, match="0 or more"):
         purge("--older-than-hours", "-1")
+
+
+@pytest.mark.django_db
+def test_purge_never_removes_a_claim_whose_tool_may_still_run(acme_admin, settings):
+    settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 60
+    make_claim(acme_admin, key="running", body=ECHO, locked_ago=timedelta(seconds=5), expires_in=timedelta(hours=1))
+    make_claim(acme_admin, key="silent", body=ECHO, locked_ago=timedelta(minutes=5), expires_in=timedelta(hours=1))
+
+    assert purge("--older-than-hours", "0") == {"removed": 1}
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["running"]

@@ -88,6 +88,7 @@ class TestRejectedBeforeTheToolRuns:
             ({"payload": {}}, 422, "validation_error", "tool_name"),
             ({"tool_name": ""}, 422, "validation_error", "tool_name"),
             ({"tool_name": "x" * 101}, 422, "validation_error", "tool_name"),
+            ({"tool_name": 7}, 422, "validation_error", "tool_name"),
             ({"tool_name": "echo", "payload": [1]}, 422, "validation_error", "payload"),
             ({"tool_name": "echo", "payload": None}, 422, "validation_error", "payload"),
             ({"tool_name": "kpi_summary", "payload": {}}, 422, "validation_error", "payload.kpi_id"),

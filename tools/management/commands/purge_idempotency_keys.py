@@ -1,13 +1,14 @@
-import json
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand, CommandError
+from django.conf import settings
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from gateway_project.commands import GatewayCommand
 from tools.models import IdempotencyKey
 
 
-class Command(BaseCommand):
+class Command(GatewayCommand):
     help = "Remove idempotency keys past their retention (or older than --older-than-hours); prints JSON."
 
     def add_arguments(self, parser):
@@ -24,5 +25,8 @@ class Command(BaseCommand):
         doomed = IdempotencyKey.objects.filter(expires_at__lte=now)
         if older_than_hours is not None:
             doomed = doomed | IdempotencyKey.objects.filter(created_at__lte=now - timedelta(hours=older_than_hours))
+        # A claim whose tool may still be running stays, or its retry would run the tool again.
+        lock_timeout = timedelta(seconds=settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS)
+        doomed = doomed.exclude(response_status__isnull=True, locked_at__gt=now - lock_timeout)
         removed, _ = doomed.delete()
-        self.stdout.write(json.dumps({"removed": removed}))
+        self.emit({"removed": removed})
