@@ -68,7 +68,7 @@ class AuditLog(AppendOnlyModel):
 
     class Meta:
         db_table = "audit_logs"
-        ordering = ["-created_at", "-id"]
+        ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "request_id"], name="audit_logs_tenant_request_uniq"),
             # Also the index that finds a tenant's chain head.
@@ -96,7 +96,7 @@ class UsageEvent(AppendOnlyModel):
 
     class Meta:
         db_table = "usage_events"
-        ordering = ["-created_at", "-id"]
+        ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "request_id"], name="usage_events_tenant_request_uniq"),
         ]

@@ -3,6 +3,7 @@
 No JavaScript and no outside network: the admin renders the numbers as shapes.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,11 +59,20 @@ def _format_number(value: float) -> str:
         return f"{value / 1_000:.0f}k"
     if value == int(value):
         return f"{int(value)}"
-    return f"{value:.2f}"
+    return f"{value:.4g}"
 
 
-def _ticks(low: float, high: float, to_y, count: int = 4) -> list[Tick]:
-    values = [low + (high - low) / count * index for index in range(count + 1)]
+def nice_bounds(low: float, high: float, count: int = 4) -> tuple[float, float, float]:
+    """Round axis bounds and a step of 1, 2, 2.5 or 5 times a power of ten covering [low, high]."""
+    raw_step = (high - low) / count or 1.0
+    magnitude = 10 ** math.floor(math.log10(raw_step))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw_step)
+    return math.floor(low / step) * step, math.ceil(high / step) * step, step
+
+
+def _ticks(low: float, high: float, step: float, to_y) -> list[Tick]:
+    count = round((high - low) / step)
+    values = [low + step * index for index in range(count + 1)]
     return [Tick(y=round(to_y(value), 1), label=_format_number(value)) for value in values]
 
 
@@ -84,6 +94,7 @@ def line_chart(points: Sequence[tuple[datetime, float]]) -> LineChart | None:
     low, high = min(values), max(values)
     if low == high:
         low, high = low - 1, high + 1
+    low, high, step = nice_bounds(low, high)
     plot_width = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_height = HEIGHT - PAD_TOP - PAD_BOTTOM
 
@@ -97,7 +108,7 @@ def line_chart(points: Sequence[tuple[datetime, float]]) -> LineChart | None:
         width=WIDTH,
         height=HEIGHT,
         polyline=" ".join(f"{to_x(ts):.1f},{to_y(value):.1f}" for ts, value in points),
-        ticks=_ticks(low, high, to_y),
+        ticks=_ticks(low, high, step, to_y),
         first_label=first_ts.strftime("%Y-%m-%d"),
         last_label=last_ts.strftime("%Y-%m-%d"),
         plot_left=PAD_LEFT,
@@ -108,7 +119,7 @@ def line_chart(points: Sequence[tuple[datetime, float]]) -> LineChart | None:
 
 def stacked_bar_chart(columns: Sequence[tuple[str, dict[str, int]]], series: Sequence[str]) -> BarChart:
     """One bar per column (e.g. per day), stacked by series in the order given."""
-    highest = max((sum(counts.values()) for _, counts in columns), default=0) or 1
+    _, highest, step = nice_bounds(0, max((sum(counts.values()) for _, counts in columns), default=0) or 1)
     plot_width = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_height = HEIGHT - PAD_TOP - PAD_BOTTOM
     slot = plot_width / max(len(columns), 1)
@@ -132,7 +143,7 @@ def stacked_bar_chart(columns: Sequence[tuple[str, dict[str, int]]], series: Seq
         width=WIDTH,
         height=HEIGHT,
         bars=bars,
-        ticks=_ticks(0, highest, to_y),
+        ticks=_ticks(0, highest, step, to_y),
         series=list(series),
         plot_left=PAD_LEFT,
         plot_right=WIDTH - PAD_RIGHT,

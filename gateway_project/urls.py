@@ -3,10 +3,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from audit.views import dashboard_view
 from gateway_project.health import healthz
 from kpis.views import KpiViewSet
 from tenants.views import TenantViewSet, UserViewSet
 from tools.views import InvocationViewSet, ToolCatalogViewSet
+
+admin.site.site_header = "Tool Invocation Gateway"
+admin.site.site_title = "Gateway operations"
+admin.site.index_title = "Operations"
+admin.site.index_template = "admin/gateway_index.html"
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tenants", TenantViewSet, basename="tenant")
@@ -21,6 +27,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
 ]
 

@@ -8,7 +8,7 @@ from kpis.models import KpiDefinition, KpiPoint
 from kpis.selectors import kpi_latest_point
 
 # The chart reads at most this many of the newest points, and draws at most CHART_POINTS of them.
-CHART_WINDOW = 5000
+CHART_WINDOW = 20_000
 CHART_POINTS = 600
 
 
@@ -22,6 +22,13 @@ class KpiDefinitionAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "created_at", "latest_point", "series_chart"]
     fields = ["id", "tenant", "name", "unit", "description", "created_at", "latest_point", "series_chart"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a KPI to another tenant would strand its points in the old one.
+        return [*self.readonly_fields, "tenant"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its points, and audit rows that name it, must not lose their subject
 
     def get_queryset(self, request):
         newest = KpiPoint.objects.filter(tenant=OuterRef("tenant"), kpi=OuterRef("pk")).order_by("-ts")
@@ -54,5 +61,5 @@ class KpiDefinitionAdmin(admin.ModelAdmin):
         points = downsample(newest[::-1], CHART_POINTS)
         return render_to_string(
             "admin/kpis/series_chart.html",
-            {"chart": line_chart(points), "shown": len(newest), "window": CHART_WINDOW},
+            {"chart": line_chart(points), "shown": len(newest), "window": CHART_WINDOW, "drawn_limit": CHART_POINTS},
         )

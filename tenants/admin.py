@@ -29,6 +29,9 @@ class TenantUserInline(admin.TabularInline):
     extra = 0
     show_change_link = True
 
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
@@ -40,6 +43,9 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [TenantUserInline]
     actions = ["rotate_api_keys"]
     show_full_result_count = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the audit trail and the usage ledger point at tenants forever
 
     def get_queryset(self, request):
         return (
@@ -80,3 +86,10 @@ class TenantUserAdmin(admin.ModelAdmin):
     autocomplete_fields = ["tenant"]
     readonly_fields = ["id", "created_at"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        # A user's audit rows and keys stay in their tenant; so does the user.
+        return [*self.readonly_fields, "tenant"] if obj else self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # audit and usage rows name their user
