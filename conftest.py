@@ -4,9 +4,15 @@ acme_admin and acme_member belong to tenant Acme; outsider is the admin of
 tenant Globex, a stranger to everything of Acme's.
 """
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from model_bakery import baker
 from rest_framework.test import APIClient
 
@@ -60,3 +66,32 @@ def outsider(db) -> Actor:
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
+
+
+def shared_test_database_url() -> str:
+    """A DATABASE_URL for the database this test run created, so subprocesses share it."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    password = f":{quote(settings['PASSWORD'])}" if settings.get("PASSWORD") else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{quote(settings['USER'])}{password}@{host}:{port}/{settings['NAME']}"
+
+
+@pytest.fixture
+def manage(transactional_db):
+    """Run `manage.py <args>` in a subprocess against the test database, as an operator would."""
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "gateway_project.test_settings",
+            "DATABASE_URL": shared_test_database_url(),
+        }
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=Path(__file__).parent, env=env, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+
+    return run

@@ -61,7 +61,7 @@ class AuditLogAdmin(ReadOnlyLedgerAdmin):
     list_display = ["created_at", "tenant_name", "user", "outcome_badge", "tool_name", "status_code", "error_code",
                     "request_id", "client_ip"]  # fmt: skip
     list_filter = ["outcome", ToolFilter, "tenant", "created_at"]
-    search_fields = ["=request_id", "=presented_user_id", "=idempotency_key"]
+    search_fields = ["=request_id", "=user__id", "=presented_user_id", "=idempotency_key"]
     search_help_text = "Exact request id, user id or idempotency key."
     csv_columns = [
         ("created_at", lambda row: row.created_at),

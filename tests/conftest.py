@@ -6,13 +6,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import requests
-from django.db import connection
 
-from conftest import Actor, make_tenant
+from conftest import Actor, make_tenant, shared_test_database_url
 from tenants.models import Role, TenantUser
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,16 +22,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _test_database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    password = f":{quote(settings['PASSWORD'])}" if settings.get("PASSWORD") else ""
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    return f"postgres://{quote(settings['USER'])}{password}@{host}:{port}/{settings['NAME']}"
-
-
 class GatewayServer:
     def __init__(self, log_path: Path, workers: int = 4):
         self.port = _free_port()
@@ -41,7 +29,7 @@ class GatewayServer:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "gateway_project.test_settings",
-            "DATABASE_URL": _test_database_url(),
+            "DATABASE_URL": shared_test_database_url(),
         }
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(

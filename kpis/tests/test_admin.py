@@ -1,0 +1,54 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from model_bakery import baker
+
+from kpis.models import KpiDefinition, KpiPoint
+
+
+@pytest.fixture
+def kpi(acme):
+    tenant, _ = acme
+    kpi = baker.make(KpiDefinition, tenant=tenant, name="MRR", unit="GBP")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    KpiPoint.objects.bulk_create(
+        KpiPoint(tenant=tenant, kpi=kpi, ts=start + timedelta(hours=hour), value=100 + hour) for hour in range(1000)
+    )
+    return kpi
+
+
+@pytest.mark.django_db
+def test_list_shows_the_latest_point(admin_client, kpi):
+    response = admin_client.get(reverse("admin:kpis_kpidefinition_changelist"))
+    (listed,) = response.context["cl"].result_list
+    assert (listed.latest_value, listed.latest_ts) == (1099.0, datetime(2026, 2, 11, 15, tzinfo=UTC))
+
+
+@pytest.mark.django_db
+def test_change_page_charts_the_series(admin_client, kpi):
+    response = admin_client.get(reverse("admin:kpis_kpidefinition_change", args=[kpi.pk]))
+
+    page = response.content.decode()
+    assert "1099.0 at 2026-02-11T15:00:00Z" in page
+    polyline = page.split('<polyline points="')[1].split('"')[0]
+    assert len(polyline.split()) == 600  # 1,000 points sampled down for drawing
+    assert "All 1000 points" in page
+
+
+@pytest.mark.django_db
+def test_a_kpi_without_points_says_so(admin_client, acme):
+    tenant, _ = acme
+    empty = baker.make(KpiDefinition, tenant=tenant, name="New")
+    page = admin_client.get(reverse("admin:kpis_kpidefinition_change", args=[empty.pk])).content.decode()
+    assert "no points yet" in page
+    assert "<polyline" not in page
+
+
+@pytest.mark.django_db
+def test_tenant_is_fixed_and_kpis_cannot_be_deleted(admin_client, kpi, outsider):
+    change = reverse("admin:kpis_kpidefinition_change", args=[kpi.pk])
+    admin_client.post(change, {"name": "MRR", "unit": "GBP", "tenant": str(outsider.tenant.pk)})
+    assert KpiDefinition.objects.get(pk=kpi.pk).tenant_id == kpi.tenant_id
+    delete = reverse("admin:kpis_kpidefinition_delete", args=[kpi.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403

@@ -1,0 +1,91 @@
+import re
+
+import pytest
+from django.urls import reverse
+from model_bakery import baker
+
+from kpis.models import KpiDefinition
+from tenants.api_keys import api_key_matches
+from tenants.models import Tenant, TenantUser
+
+TENANTS = reverse("admin:tenants_tenant_changelist")
+KEY = re.compile(rb'<code class="api-key">(gwk_[A-Za-z0-9_-]+)</code>')
+
+
+@pytest.mark.django_db
+class TestTenantAdmin:
+    def test_lists_with_user_and_kpi_counts(self, admin_client, acme_admin, acme_member, outsider):
+        baker.make(KpiDefinition, tenant=acme_admin.tenant, name="MRR")
+        response = admin_client.get(TENANTS)
+
+        counts = {tenant.name: (tenant.user_count, tenant.kpi_count) for tenant in response.context["cl"].result_list}
+        assert counts == {"Acme": (2, 1), "Globex": (1, 0)}
+
+    @pytest.mark.parametrize("query", ["acm", "ACME"])
+    def test_search_by_name(self, admin_client, acme_admin, outsider, query):
+        response = admin_client.get(TENANTS, {"q": query})
+        assert [tenant.name for tenant in response.context["cl"].result_list] == ["Acme"]
+
+    def test_search_by_id(self, admin_client, acme_admin, outsider):
+        response = admin_client.get(TENANTS, {"q": str(outsider.tenant.id)})
+        assert [tenant.name for tenant in response.context["cl"].result_list] == ["Globex"]
+
+    def test_change_page_inlines_users(self, admin_client, acme_admin, acme_member):
+        response = admin_client.get(reverse("admin:tenants_tenant_change", args=[acme_admin.tenant.pk]))
+        assert b"admin@acme.test" in response.content
+        assert b"member@acme.test" in response.content
+
+    def test_rotating_shows_the_new_key_once_and_the_old_one_stops(self, admin_client, api, acme_admin):
+        response = admin_client.post(
+            TENANTS, {"action": "rotate_api_keys", "_selected_action": [str(acme_admin.tenant.pk)]}
+        )
+
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        (new_key,) = KEY.findall(response.content)
+        tenant = Tenant.objects.get(pk=acme_admin.tenant.pk)
+        assert api_key_matches(new_key.decode(), tenant.api_key_digest)
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 401
+        assert api.get("/v1/kpis", headers=acme_admin.headers(**{"X-API-Key": new_key.decode()})).status_code == 200
+        # The change page never shows a key or its digest.
+        change = admin_client.get(reverse("admin:tenants_tenant_change", args=[tenant.pk]))
+        assert new_key not in change.content
+        assert tenant.api_key_digest.encode() not in change.content
+
+    def test_adding_a_tenant_shows_its_key_once(self, admin_client, api):
+        response = admin_client.post(
+            reverse("admin:tenants_tenant_add"),
+            {"name": "Initech", "region": "eu", "users-TOTAL_FORMS": "0", "users-INITIAL_FORMS": "0"},
+        )
+
+        assert response.status_code == 200
+        (key,) = KEY.findall(response.content)
+        assert api_key_matches(key.decode(), Tenant.objects.get(name="Initech").api_key_digest)
+
+    def test_tenants_cannot_be_deleted(self, admin_client, acme_admin):
+        url = reverse("admin:tenants_tenant_delete", args=[acme_admin.tenant.pk])
+        assert admin_client.post(url, {"post": "yes"}).status_code == 403
+        assert Tenant.objects.filter(pk=acme_admin.tenant.pk).exists()
+
+
+@pytest.mark.django_db
+class TestUserAdmin:
+    def test_filter_by_tenant_and_role(self, admin_client, acme_admin, acme_member, outsider):
+        url = reverse("admin:tenants_tenantuser_changelist")
+        by_role = admin_client.get(url, {"role__exact": "member"})
+        assert [user.email for user in by_role.context["cl"].result_list] == ["member@acme.test"]
+        by_tenant = admin_client.get(url, {"tenant__id__exact": str(outsider.tenant.id)})
+        assert [user.email for user in by_tenant.context["cl"].result_list] == ["admin@globex.test"]
+
+    def test_tenant_cannot_be_changed_once_set(self, admin_client, acme_member, outsider):
+        url = reverse("admin:tenants_tenantuser_change", args=[acme_member.user.pk])
+        admin_client.post(url, {"email": "member@acme.test", "role": "member", "tenant": str(outsider.tenant.pk)})
+        assert TenantUser.objects.get(pk=acme_member.user.pk).tenant == acme_member.tenant
+
+    def test_duplicate_email_is_a_form_error(self, admin_client, acme_admin):
+        response = admin_client.post(
+            reverse("admin:tenants_tenantuser_add"),
+            {"email": "ADMIN@acme.test", "role": "member", "tenant": str(acme_admin.tenant.pk)},
+        )
+        assert response.status_code == 200
+        assert TenantUser.objects.filter(tenant=acme_admin.tenant).count() == 1

@@ -1,0 +1,178 @@
+"""Bootstrap commands as an operator runs them: JSON on success, one-line reasons and exit codes on bad input."""
+
+import json
+import uuid
+
+import pytest
+
+from audit.models import AuditLog, UsageEvent
+from audit.tests.test_models import record_audit
+from audit.tests.test_verification import tamper
+from kpis.models import KpiPoint
+from tenants.api_keys import api_key_matches
+from tenants.models import Role, Tenant, TenantUser
+
+
+def succeeded(result) -> dict:
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def failed(result, code: int) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+class TestCreateTenant:
+    def test_prints_the_tenant_and_its_key(self, manage, api):
+        created = succeeded(manage("create_tenant", "--name", "Acme", "--region", "eu-west-1"))
+
+        assert set(created) == {"tenant_id", "name", "region", "api_key", "admin_user_id"}
+        assert created["admin_user_id"] is None
+        tenant = Tenant.objects.get(pk=created["tenant_id"])
+        assert (tenant.name, tenant.region) == ("Acme", "eu-west-1")
+        assert api_key_matches(created["api_key"], tenant.api_key_digest)
+
+    def test_with_an_admin_the_key_works_at_once(self, manage, api):
+        created = succeeded(
+            manage("create_tenant", "--name", "Acme", "--region", "eu", "--admin-email", "Ops@ACME.test")
+        )
+
+        admin = TenantUser.objects.get(pk=created["admin_user_id"])
+        assert (admin.email, admin.role) == ("Ops@acme.test", Role.ADMIN)
+        headers = {
+            "X-Tenant-ID": created["tenant_id"],
+            "X-User-ID": created["admin_user_id"],
+            "X-API-Key": created["api_key"],
+        }
+        assert api.get("/v1/kpis", headers=headers).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("args", "reason"),
+        [
+            (["--name", "", "--region", "eu"], "CommandError: name: This field may not be blank."),
+            (
+                ["--name", "x" * 256, "--region", "eu"],
+                "CommandError: name: Ensure this field has no more than 255 characters.",
+            ),
+            (
+                ["--name", "Acme", "--region", "r" * 51],
+                "CommandError: region: Ensure this field has no more than 50 characters.",
+            ),
+            (
+                ["--name", "Acme", "--region", "eu", "--admin-email", "nope"],
+                "CommandError: email: Enter a valid email address.",
+            ),
+        ],
+    )
+    def test_invalid_values_exit_1_and_create_nothing(self, manage, args, reason):
+        assert failed(manage("create_tenant", *args), 1) == reason
+        assert not Tenant.objects.exists()
+
+    @pytest.mark.parametrize(
+        "args", [["--region", "eu"], ["--name", "Acme"], ["--name", "Acme", "--region", "eu", "--color", "red"]]
+    )
+    def test_malformed_arguments_exit_2(self, manage, args):
+        assert "error:" in failed(manage("create_tenant", *args), 2)
+        assert not Tenant.objects.exists()
+
+
+class TestCreateUser:
+    def test_adds_a_user(self, manage, acme):
+        tenant, _ = acme
+        created = succeeded(
+            manage("create_user", "--tenant", str(tenant.id), "--email", "bob@acme.test", "--role", "member")
+        )
+
+        assert created == {
+            "user_id": created["user_id"],
+            "tenant_id": str(tenant.id),
+            "email": "bob@acme.test",
+            "role": "member",
+        }
+        assert TenantUser.objects.get(pk=created["user_id"]).tenant == tenant
+
+    def test_duplicate_email_exits_1(self, manage, acme_admin):
+        result = manage(
+            "create_user", "--tenant", str(acme_admin.tenant.id), "--email", "ADMIN@acme.test", "--role", "admin"
+        )
+        assert failed(result, 1) == "CommandError: User with email 'ADMIN@acme.test' already exists in this tenant"
+
+    @pytest.mark.parametrize("tenant_id", ["nope", str(uuid.uuid4())])
+    def test_unknown_tenant_exits_1(self, manage, db, tenant_id):
+        result = manage("create_user", "--tenant", tenant_id, "--email", "a@b.test", "--role", "admin")
+        assert failed(result, 1) == f"CommandError: Tenant '{tenant_id}' not found"
+
+    def test_invalid_email_exits_1(self, manage, acme):
+        tenant, _ = acme
+        result = manage("create_user", "--tenant", str(tenant.id), "--email", "not-an-email", "--role", "admin")
+        assert failed(result, 1) == "CommandError: email: Enter a valid email address."
+
+    def test_unknown_role_exits_2(self, manage, acme):
+        tenant, _ = acme
+        result = manage("create_user", "--tenant", str(tenant.id), "--email", "a@b.test", "--role", "owner")
+        assert "invalid choice: 'owner'" in failed(result, 2)
+
+
+class TestRotateApiKey:
+    def test_the_old_key_stops_working_at_once(self, manage, api, acme_admin):
+        rotated = succeeded(manage("rotate_api_key", "--tenant", str(acme_admin.tenant.id)))
+
+        assert rotated["tenant_id"] == str(acme_admin.tenant.id)
+        assert rotated["api_key"] != acme_admin.api_key
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 401
+        assert api.get("/v1/kpis", headers=acme_admin.headers(**{"X-API-Key": rotated["api_key"]})).status_code == 200
+
+    def test_unknown_tenant_exits_1(self, manage, db):
+        assert failed(manage("rotate_api_key", "--tenant", "nope"), 1) == "CommandError: Tenant 'nope' not found"
+
+    def test_missing_tenant_exits_2(self, manage, db):
+        assert "--tenant" in failed(manage("rotate_api_key"), 2)
+
+
+class TestPurgeAndVerifyFromTheShell:
+    def test_purge_prints_json(self, manage):
+        assert succeeded(manage("purge_idempotency_keys")) == {"removed": 0}
+
+    def test_purge_rejects_bad_hours(self, manage):
+        assert failed(manage("purge_idempotency_keys", "--older-than-hours", "-3"), 1).endswith("0 or more")
+        assert "invalid int value" in failed(manage("purge_idempotency_keys", "--older-than-hours", "soon"), 2)
+
+    def test_verify_audit_exit_codes(self, manage, acme_admin):
+        record_audit(acme_admin)
+        record_audit(acme_admin)
+        assert succeeded(manage("verify_audit"))["intact"] is True
+
+        tamper("UPDATE audit_logs SET tool_name = 'forged' WHERE seq = 2")
+        result = manage("verify_audit")
+        assert result.returncode == 1
+        assert json.loads(result.stdout)["first_break"]["seq"] == 2
+        assert result.stderr.strip() == (
+            f"Audit chain broken: tenant {acme_admin.tenant.id}, seq 2: row 2 does not match its HMAC"
+        )
+
+
+class TestSeedDemo:
+    def test_seeds_tenants_points_and_a_verifiable_month_of_invocations(self, manage, api):
+        seeded = succeeded(manage("seed_demo", "--invocations", "300"))
+
+        assert [tenant["name"] for tenant in seeded["tenants"]] == ["Demo Co", "Globex", "Initech"]
+        assert seeded["invocations"] == AuditLog.objects.count() == 300
+        assert 0 < UsageEvent.objects.count() < 300
+        assert set(AuditLog.objects.values_list("outcome", flat=True)) == {"success", "error", "denied"}
+        assert seeded["kpi_points"] == KpiPoint.objects.count() == 3 * 3 * 365 * 24
+        assert succeeded(manage("verify_audit"))["intact"] is True
+        headers = {
+            "X-Tenant-ID": seeded["demo_tenant_id"],
+            "X-User-ID": seeded["demo_admin_user_id"],
+            "X-API-Key": seeded["demo_api_key"],
+        }
+        assert len(api.get("/v1/kpis", headers=headers).json()) == 3
+
+    def test_refuses_to_seed_twice(self, manage):
+        succeeded(manage("seed_demo", "--invocations", "0"))
+        assert failed(manage("seed_demo"), 1) == "CommandError: Demo data is already here (tenant 'Demo Co' exists)"
