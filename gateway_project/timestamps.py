@@ -12,8 +12,11 @@ def parse_aware_timestamp(text: object) -> datetime:
     if not isinstance(text, str):
         raise TimestampError("Timestamp must be a string in RFC 3339 format, e.g. 2026-01-08T00:00:00Z.")
     try:
-        moment = datetime.fromisoformat(text)
+        # RFC 3339 allows a lower-case 't' and 'z'; Python's parser wants them upper-case.
+        moment = datetime.fromisoformat(text.upper())
     except ValueError:
+        if text[17:19] == "60":
+            raise TimestampError("Leap seconds (:60) cannot be stored; use :59.999999.") from None
         raise TimestampError(f"'{text[:64]}' is not an RFC 3339 timestamp.") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise TimestampError("Timestamp must include a UTC offset or 'Z'.")

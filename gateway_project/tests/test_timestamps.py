@@ -12,6 +12,8 @@ from gateway_project.timestamps import TimestampError, format_timestamp, parse_a
         ("2026-01-08T02:00:00+02:00", datetime(2026, 1, 8, tzinfo=UTC)),
         ("2026-01-07T19:00:00-05:00", datetime(2026, 1, 8, tzinfo=UTC)),
         ("2026-01-08T00:00:00.5Z", datetime(2026, 1, 8, 0, 0, 0, 500000, tzinfo=UTC)),
+        ("2026-01-08t00:00:00z", datetime(2026, 1, 8, tzinfo=UTC)),
+        ("2026-01-08T00:00:00-00:00", datetime(2026, 1, 8, tzinfo=UTC)),
     ],
 )
 def test_parses_to_the_utc_instant(text, instant):
@@ -29,3 +31,8 @@ def test_rejects_what_is_not_an_aware_instant(text):
 def test_formats_utc_with_z_and_fraction_only_when_present():
     assert format_timestamp(datetime(2026, 1, 8, tzinfo=UTC)) == "2026-01-08T00:00:00Z"
     assert format_timestamp(datetime(2026, 1, 8, 0, 0, 0, 1, tzinfo=UTC)) == "2026-01-08T00:00:00.000001Z"
+
+
+def test_leap_seconds_are_refused_with_a_reason():
+    with pytest.raises(TimestampError, match="Leap seconds"):
+        parse_aware_timestamp("2016-12-31T23:59:60Z")
