@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from audit.views import dashboard_view
-from gateway_project.health import healthz
+from gateway_project.health import HealthView
 from kpis.views import KpiViewSet
 from tenants.views import TenantViewSet, UserViewSet
 from tools.views import InvocationViewSet, ToolCatalogViewSet
@@ -23,7 +23,7 @@ router.register("kpis", KpiViewSet, basename="kpi")
 urlpatterns = [
     path("v1/tools/invoke", InvocationViewSet.as_view({"post": "create"}), name="tool-invoke"),
     path("v1/", include(router.urls)),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", HealthView.as_view(), name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from gateway_project.fields import StrictCharField
@@ -19,14 +20,14 @@ class KpiSerializer(serializers.ModelSerializer):
 
 
 class PointSerializer(serializers.Serializer):
-    ts = serializers.DateTimeField()
-    value = serializers.FloatField()
+    ts = serializers.DateTimeField(help_text="RFC 3339 with `Z` or an offset, e.g. 2026-01-08T00:00:00Z.")
+    value = serializers.FloatField(help_text="A finite number.")
 
 
 class PointsBulkSerializer(serializers.Serializer):
     """Documents the bulk body; kpis.points validates it without a serializer per point."""
 
-    points = PointSerializer(many=True)
+    points = PointSerializer(many=True, min_length=1, max_length=settings.GATEWAY_MAX_POINTS_PER_BATCH)
 
 
 class IngestResultSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from gateway_project.exceptions import NotFound
 from gateway_project.timestamps import format_timestamp
+from kpis.api_docs import kpi_create_docs, kpi_list_docs, kpi_retrieve_docs, latest_docs, points_bulk_docs
 from kpis.models import KpiDefinition
 from kpis.points import points_parse
 from kpis.selectors import kpi_latest_point, kpi_list, kpi_no_data, kpi_not_found
@@ -28,18 +29,22 @@ class KpiViewSet(TenantScopedViewSet):
     def not_found(self, raw_id: object) -> NotFound:
         return kpi_not_found(raw_id)
 
+    @kpi_list_docs
     def list(self, request):
         return Response(KpiSerializer(kpi_list(tenant=self.tenant), many=True).data)
 
+    @kpi_retrieve_docs
     def retrieve(self, request, kpi_id: str):
         return Response(KpiSerializer(self.get_object()).data)
 
+    @kpi_create_docs
     def create(self, request):
         body = KpiCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         kpi = kpi_create(tenant=self.tenant, **body.validated_data)
         return Response(KpiSerializer(kpi).data, status=status.HTTP_201_CREATED)
 
+    @points_bulk_docs
     @action(detail=True, methods=["post"], url_path="points:bulk")
     def points_bulk(self, request, kpi_id: str):
         # Contract order: the body is validated (422) before the KPI is looked up (404).
@@ -47,6 +52,7 @@ class KpiViewSet(TenantScopedViewSet):
         result = points_ingest(kpi=self.get_object(), points=points)
         return Response({"inserted": result.inserted, "ignored": result.ignored})
 
+    @latest_docs
     @action(detail=True, methods=["get"])
     def latest(self, request, kpi_id: str):
         kpi = self.get_object()

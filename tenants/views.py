@@ -3,6 +3,7 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from gateway_project.exceptions import Forbidden, NotFound
+from tenants.api_docs import tenant_create_docs, user_create_docs
 from tenants.authentication import TenantHeaderAuthentication
 from tenants.models import Tenant
 from tenants.permissions import HasRolePermission, Permission
@@ -20,6 +21,7 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     serializer_class = TenantCreateSerializer
 
+    @tenant_create_docs
     def create(self, request):
         if not settings.GATEWAY_OPEN_REGISTRATION:
             raise Forbidden(
@@ -44,6 +46,7 @@ class UserViewSet(viewsets.GenericViewSet):
     def get_permissions(self):
         return [] if settings.GATEWAY_OPEN_REGISTRATION else [HasRolePermission()]
 
+    @user_create_docs
     def create(self, request):
         body = UserCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -22,12 +22,14 @@ IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # How long a client should wait before asking again about a key in flight.
 IN_PROGRESS_RETRY_AFTER_SECONDS = 1
-_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
+# Printable ASCII, not starting or ending with a space (HTTP would strip it anyway).
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 def idempotency_key_check(value: str) -> None:
     limit = settings.GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH
-    if len(value) > limit or not _PRINTABLE_ASCII.fullmatch(value):
+    if len(value) > limit or not _IDEMPOTENCY_KEY.fullmatch(value):
         raise InvalidHeader(IDEMPOTENCY_KEY_HEADER, f"must be 1 to {limit} printable ASCII characters")
 
 

@@ -3,9 +3,15 @@ from rest_framework import serializers
 from gateway_project.fields import StrictCharField
 
 
+class ToolNameField(StrictCharField):
+    """A tool's name: any string validates; an unregistered one is a 404, not a 422."""
+
+
 class InvocationSerializer(serializers.Serializer):
-    tool_name = StrictCharField(min_length=1, max_length=100)
-    payload = serializers.JSONField(required=False, default=dict)
+    tool_name = ToolNameField(min_length=1, max_length=100)
+    payload = serializers.JSONField(
+        required=False, default=dict, help_text="A JSON object, validated against the tool's input_schema."
+    )
 
     def validate_payload(self, value):
         if not isinstance(value, dict):
@@ -14,13 +20,13 @@ class InvocationSerializer(serializers.Serializer):
 
 
 class InvocationResultSerializer(serializers.Serializer):
-    request_id = serializers.UUIDField()
-    result = serializers.JSONField()
+    request_id = serializers.UUIDField(help_text="This invocation's id, as in the audit log and the usage ledger.")
+    result = serializers.DictField(help_text="What the tool returned.")
 
 
 class ToolSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
-    input_schema = serializers.JSONField()
-    permission = serializers.CharField()
-    units = serializers.IntegerField()
+    input_schema = serializers.DictField(help_text="JSON Schema (draft 2020-12) of the tool's payload.")
+    permission = serializers.CharField(help_text="The permission a role needs, besides `tools.invoke`.")
+    units = serializers.IntegerField(help_text="Units metered per successful invocation.")

@@ -11,6 +11,7 @@ from gateway_project.exceptions import NotFound
 from tenants.authentication import TenantHeaderAuthentication
 from tenants.permissions import ANY_TENANT_USER, Permission, permission_require
 from tenants.scoping import TenantScopedViewSet
+from tools.api_docs import invoke_docs, tool_list_docs
 from tools.fingerprint import request_fingerprint
 from tools.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, idempotency_key_check
 from tools.registry import registry
@@ -25,6 +26,7 @@ class ToolCatalogViewSet(TenantScopedViewSet):
 
     required_permissions = {"list": ANY_TENANT_USER}
 
+    @tool_list_docs
     def list(self, request):
         return Response(ToolSerializer(registry.all(), many=True).data)
 
@@ -42,6 +44,7 @@ class InvocationViewSet(TenantScopedViewSet):
     def get_authenticators(self):
         return [TenantHeaderAuthentication(extra_headers={IDEMPOTENCY_KEY_HEADER: idempotency_key_check})]
 
+    @invoke_docs
     def create(self, request):
         body = InvocationSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -1,0 +1,145 @@
+"""What the OpenAPI document says beyond what drf-spectacular infers: headers, errors, links.
+
+Every endpoint lists each error status the contract gives it, with the one
+error shape; the tenant headers are a security requirement exactly where the
+authentication class runs, and Idempotency-Key a header parameter on invoke.
+"""
+
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from tenants.context import API_KEY_HEADER, TENANT_ID_HEADER, USER_ID_HEADER
+from tools.idempotency import IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, REPLAYED_HEADER
+
+ErrorSerializer = inline_serializer(
+    "Error",
+    {
+        "detail": serializers.CharField(help_text="One sentence saying what went wrong."),
+        "code": serializers.CharField(help_text="A stable snake_case code, e.g. `invalid_credentials`."),
+    },
+)
+ValidationErrorSerializer = inline_serializer(
+    "ValidationError",
+    {
+        "detail": serializers.CharField(help_text="The first problem, and how many more there are."),
+        "code": serializers.CharField(help_text="Always `validation_error`."),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text='Messages by field path, e.g. `{"points[3].ts": ["…"]}`.',
+        ),
+    },
+)
+
+_ERROR_DESCRIPTIONS = {
+    400: "A required header is missing or malformed, or the body is not parseable JSON.",
+    401: "Unknown tenant, or the API key does not match: always `Invalid tenant ID or API key`.",
+    403: "User not found, user of another tenant, or the role lacks the permission.",
+    404: "Not found in this tenant (another tenant's object looks exactly the same).",
+    409: "Conflict: a duplicate name or email, or an idempotency conflict.",
+    413: "The body is over the configured size limit.",
+    415: "The body is not `application/json`.",
+    422: "The body parses but fails validation; `errors` lists each field path.",
+    503: "The database does not answer.",
+}
+
+
+def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiResponse]:
+    """The documented error statuses of one operation; `descriptions` overrides by `s409=` etc."""
+    return {
+        status: OpenApiResponse(
+            ValidationErrorSerializer if status == 422 else ErrorSerializer,
+            description=descriptions.get(f"s{status}", _ERROR_DESCRIPTIONS[status]),
+        )
+        for status in statuses
+    }
+
+
+class StrictCharFieldScheme(OpenApiSerializerFieldExtension):
+    """Says what the field refuses: NUL characters always, and whitespace-only text unless blank is allowed."""
+
+    target_class = "gateway_project.fields.StrictCharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and "enum" not in schema:
+            schema["pattern"] = r"^[^\x00]*$" if self.target.allow_blank else r"^[^\x00]*[^\x00\s][^\x00]*$"
+        return schema
+
+
+# Statuses every tenant-authenticated endpoint can answer.
+AUTHENTICATED_ERRORS = (400, 401, 403)
+
+
+class TenantHeaderScheme(OpenApiAuthenticationExtension):
+    """The three tenant headers, all required together (one security requirement, AND-ed)."""
+
+    target_class = "tenants.authentication.TenantHeaderAuthentication"
+    name = ["TenantId", "UserId", "ApiKey"]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {"type": "apiKey", "in": "header", "name": TENANT_ID_HEADER, "description": "The tenant's UUID."},
+            {"type": "apiKey", "in": "header", "name": USER_ID_HEADER, "description": "The calling user's UUID."},
+            {"type": "apiKey", "in": "header", "name": API_KEY_HEADER, "description": "The tenant's API key."},
+        ]
+
+
+def idempotency_key_parameter() -> OpenApiParameter:
+    return OpenApiParameter(
+        IDEMPOTENCY_KEY_HEADER,
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        required=True,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        # No example value on purpose: a shared example key would make every tried body a 409.
+        description=(
+            f"1 to {settings.GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters, unique per "
+            "logical request (a UUID is a good choice). A retry with the same key and body gets the stored "
+            "answer, without running the tool again."
+        ),
+    )
+
+
+REPLAYED_RESPONSE_HEADER = OpenApiParameter(
+    REPLAYED_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 404],
+    enum=["true"],
+    description="Present, and `true`, when this is the stored answer to an earlier request with the same key.",
+)
+RETRY_AFTER_RESPONSE_HEADER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[409],
+    description="On `idempotency_in_progress`: seconds to wait before asking again.",
+)
+
+
+def kpi_id_parameter() -> OpenApiParameter:
+    return OpenApiParameter("kpi_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The KPI's id.")
+
+
+# Operations that take the id of a KPI just created by POST /v1/kpis.
+KPI_LINKS = {"GetKpi": "kpis_retrieve", "GetLatestPoint": "kpis_latest", "IngestPoints": "kpis_points_bulk"}
+
+
+def add_links(result, generator, request, public):
+    """Postprocessing hook: OpenAPI links from a created KPI to the operations that take its id.
+
+    Clients (and the fuzzer's stateful phase) follow them: create, then ingest, then read.
+    """
+    operation_ids = {op["operationId"] for path in result["paths"].values() for op in path.values()}
+    missing = set(KPI_LINKS.values()) - operation_ids
+    assert not missing, f"links name operations the schema lacks: {missing}"
+    created = result["paths"]["/v1/kpis"]["post"]["responses"]["201"]
+    created["links"] = {
+        name: {"operationId": operation_id, "parameters": {"kpi_id": "$response.body#/kpi_id"}}
+        for name, operation_id in KPI_LINKS.items()
+    }
+    return result

@@ -1,0 +1,83 @@
+"""OpenAPI documentation of the tenant and user endpoints, with the seed walk-through's examples."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+
+from gateway_project.openapi import error_responses
+from tenants.serializers import TenantCreatedSerializer, TenantCreateSerializer, UserCreateSerializer, UserSerializer
+
+TENANT_ID = "550e8400-e29b-41d4-a716-446655440000"
+USER_ID = "660e8400-e29b-41d4-a716-446655440001"
+
+tenant_create_docs = extend_schema(
+    operation_id="tenants_create",
+    tags=["Tenants"],
+    summary="Create a tenant",
+    description=(
+        "Open registration only (`GATEWAY_OPEN_REGISTRATION`); otherwise 403 and tenants come from "
+        "`manage.py create_tenant`. The API key is in this answer and on rotation only: the gateway "
+        "stores a digest and cannot show it again."
+    ),
+    request=TenantCreateSerializer,
+    responses={
+        201: TenantCreatedSerializer,
+        **error_responses(400, 403, 413, 415, 422, s403="Open registration is disabled."),
+    },
+    examples=[
+        OpenApiExample("Acme Corp", value={"name": "Acme Corp", "region": "us-east-1"}, request_only=True),
+        OpenApiExample(
+            "Created",
+            value={
+                "tenant_id": TENANT_ID,
+                "name": "Acme Corp",
+                "region": "us-east-1",
+                "api_key": "gwk_3q2-7wEXAMPLEkeyONLYxYz0123456789abcdefgh",
+                "created_at": "2026-01-15T10:30:00Z",
+            },
+            response_only=True,
+            status_codes=["201"],
+        ),
+    ],
+)
+
+user_create_docs = extend_schema(
+    operation_id="users_create",
+    tags=["Tenants"],
+    summary="Create a user in a tenant",
+    description=(
+        "Under open registration anyone may call this. Otherwise it needs the tenant headers of an "
+        "admin of the same tenant; any other tenant_id answers 404."
+    ),
+    request=UserCreateSerializer,
+    responses={
+        201: UserSerializer,
+        **error_responses(
+            400,
+            401,
+            403,
+            404,
+            409,
+            413,
+            415,
+            422,
+            s404="Unknown tenant (or, under closed registration, not the caller's).",
+            s409="A user with this email already exists in the tenant.",
+        ),
+    },  # fmt: skip
+    examples=[
+        OpenApiExample(
+            "Admin", value={"tenant_id": TENANT_ID, "email": "admin@acme.com", "role": "admin"}, request_only=True
+        ),
+        OpenApiExample(
+            "Created",
+            value={
+                "user_id": USER_ID,
+                "tenant_id": TENANT_ID,
+                "email": "admin@acme.com",
+                "role": "admin",
+                "created_at": "2026-01-15T10:31:00Z",
+            },
+            response_only=True,
+            status_codes=["201"],
+        ),
+    ],
+)

@@ -1,0 +1,130 @@
+"""OpenAPI documentation of the tool catalogue and invocation, with the seed walk-through's examples."""
+
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.utils import OpenApiExample, extend_schema
+
+from gateway_project.openapi import (
+    AUTHENTICATED_ERRORS,
+    REPLAYED_RESPONSE_HEADER,
+    RETRY_AFTER_RESPONSE_HEADER,
+    error_responses,
+    idempotency_key_parameter,
+)
+from tools.registry import registry
+from tools.serializers import InvocationResultSerializer, InvocationSerializer, ToolSerializer
+
+KPI_ID = "880e8400-e29b-41d4-a716-446655440003"
+
+
+class ToolNameFieldScheme(OpenApiSerializerFieldExtension):
+    """The tool name is documented as the registry's names, read when the schema is generated."""
+
+    target_class = "tools.serializers.ToolNameField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": [tool.name for tool in registry.all()], "maxLength": 100}
+
+
+tool_list_docs = extend_schema(
+    operation_id="tools_list",
+    tags=["Tools"],
+    summary="List the tool catalogue",
+    description="Every registered tool, with the JSON Schema its payload is validated against. Any user of the tenant.",
+    responses={200: ToolSerializer(many=True), **error_responses(*AUTHENTICATED_ERRORS)},
+)
+
+invoke_docs = extend_schema(
+    operation_id="tools_invoke",
+    tags=["Tools"],
+    summary="Invoke a tool",
+    description=(
+        "Runs the tool once per `Idempotency-Key`: audited, metered (on success) and stored. "
+        "A retry with the same key and body gets the stored status and body with `Idempotent-Replayed: true`; "
+        "the same key with another body or from another user is a 409, and so is a retry while the first "
+        "attempt still runs (`idempotency_in_progress`, with `Retry-After`). Rejections before the tool runs "
+        "(400/401/403/404 unknown tool/422) store nothing, so a corrected retry may reuse the key. "
+        "The payload is validated against the tool's `input_schema` (see `GET /v1/tools`)."
+    ),
+    parameters=[idempotency_key_parameter(), REPLAYED_RESPONSE_HEADER, RETRY_AFTER_RESPONSE_HEADER],
+    request=InvocationSerializer,
+    responses={
+        200: InvocationResultSerializer,
+        **error_responses(
+            400,
+            401,
+            403,
+            404,
+            409,
+            413,
+            415,
+            422,
+            s403="User not found, user of another tenant, or the role lacks `tools.invoke` or the tool's permission.",
+            s404="Unknown tool; or the tool's own answer (unknown KPI, no data points), stored and replayed.",
+            s409="The key was used with another body or by another user, or its first request is still running.",
+        ),
+    },  # fmt: skip
+    examples=[
+        OpenApiExample("echo", value={"tool_name": "echo", "payload": {"text": "Hello, World!"}}, request_only=True),
+        OpenApiExample(
+            "kpi_summary",
+            value={"tool_name": "kpi_summary", "payload": {"kpi_id": KPI_ID, "window_days": 7}},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "echo result",
+            value={"request_id": "770e8400-e29b-41d4-a716-446655440002", "result": {"echo": {"text": "Hello, World!"}}},
+            response_only=True,
+            status_codes=["200"],
+        ),
+        OpenApiExample(
+            "kpi_summary result",
+            value={
+                "request_id": "990e8400-e29b-41d4-a716-446655440004",
+                "result": {
+                    "kpi_id": KPI_ID,
+                    "latest": {"ts": "2026-01-08T00:00:00Z", "value": 1250.0},
+                    "start": {"ts": "2026-01-01T00:00:00Z", "value": 1000.0},
+                    "delta_abs": 250.0,
+                    "delta_pct": 25.0,
+                },
+            },
+            response_only=True,
+            status_codes=["200"],
+        ),
+        OpenApiExample(
+            "Key reused",
+            value={
+                "detail": "Idempotency key 'my-unique-request-1' was already used with a different request body",
+                "code": "idempotency_key_reused",
+            },
+            response_only=True,
+            status_codes=["409"],
+        ),
+    ],
+)
+
+
+class InvocationRequestScheme(OpenApiSerializerExtension):
+    """One request variant per registered tool, each with that tool's own payload schema.
+
+    The tool's JSON Schema stays the single source: the catalogue shows it, invocation
+    validates with it, and here the OpenAPI document embeds it.
+    """
+
+    target_class = "tools.serializers.InvocationSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        variants = [
+            {
+                "type": "object",
+                "title": tool.name,
+                "properties": {
+                    "tool_name": {"type": "string", "enum": [tool.name]},
+                    "payload": {**tool.input_schema, "description": f"Validated against {tool.name}'s input_schema."},
+                },
+                # A payload is optional only for a tool whose schema requires nothing in it.
+                "required": ["tool_name", "payload"] if tool.input_schema.get("required") else ["tool_name"],
+            }
+            for tool in registry.all()
+        ]
+        return {"oneOf": variants}
