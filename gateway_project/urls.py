@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from audit.views import dashboard_view
 from gateway_project.health import HealthView
+from gateway_project.openapi import same_host_only
 from kpis.views import KpiViewSet
 from tenants.views import TenantViewSet, UserViewSet
 from tools.views import InvocationViewSet, ToolCatalogViewSet
@@ -25,8 +26,12 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs/", same_host_only(SpectacularSwaggerView.as_view(url_name="schema")), name="swagger-ui"),
+    path(
+        "api/redoc/",
+        same_host_only(SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html")),
+        name="redoc",
+    ),
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
 ]

@@ -23,13 +23,14 @@ def _free_port() -> int:
 
 
 class GatewayServer:
-    def __init__(self, log_path: Path, workers: int = 4):
+    def __init__(self, log_path: Path, workers: int = 4, settings_module: str = "gateway_project.test_settings"):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "gateway_project.test_settings",
+            "DJANGO_SETTINGS_MODULE": settings_module,
             "DATABASE_URL": shared_test_database_url(),
+            "DJANGO_SECRET_KEY": "live-test-secret-key",
         }
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(
@@ -66,6 +67,17 @@ class GatewayServer:
 def gateway_server(transactional_db, tmp_path):
     """Base URL of a gunicorn gateway with 4 worker processes sharing the test database."""
     server = GatewayServer(tmp_path / "gunicorn.log")
+    try:
+        server.wait_until_healthy()
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def production_tools_server(transactional_db, tmp_path):
+    """Like gateway_server, on the real settings: only the real tools, none of the test-only ones."""
+    server = GatewayServer(tmp_path / "gunicorn.log", workers=2, settings_module="gateway_project.settings")
     try:
         server.wait_until_healthy()
         yield server.url

@@ -282,3 +282,13 @@ def test_other_methods_on_invoke_are_405_and_not_audited(api, acme_admin, method
     response = getattr(api, method)("/v1/tools/invoke", headers=headers)
     assert response.status_code == 405
     assert not AuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("tool", [t for t in registry.all() if t.input_schema.get("required")], ids=lambda t: t.name)
+def test_each_tools_schema_is_enforced_naming_the_missing_field(invoke, acme_admin, tool):
+    """The catalogue's schema is the one invocation enforces: an empty payload names each required field."""
+    response = invoke(acme_admin, {"tool_name": tool.name, "payload": {}})
+
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {f"payload.{name}" for name in tool.input_schema["required"]}

@@ -1,0 +1,47 @@
+"""Swagger UI and ReDoc render in a real browser without a single request off this host."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.test_admin_browser_live import CHROMIUM, CHROMIUM_ARGS
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+pytestmark = [
+    pytest.mark.live_server_processes,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"No Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "rendered"),
+    [
+        ("/api/docs/", ".opblock-summary-description:has-text('Invoke a tool')"),
+        ("/api/redoc/", "h2:has-text('Invoke a tool')"),
+    ],
+)
+def test_docs_render_offline(gateway_server, tmp_path, path, rendered):
+    outside: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+        def only_this_host(route):
+            if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_this_host)
+        blocked: list[str] = []
+        page.on("console", lambda message: blocked.append(message.text) if "Content Security" in message.text else None)
+        try:
+            page.goto(f"{gateway_server}{path}")
+            page.wait_for_selector(rendered, timeout=15_000)
+        finally:
+            page.screenshot(path=tmp_path / "docs.png")
+            browser.close()
+    assert outside == []
+    # Whatever the page's policy stopped is named here, so a new outside dependency gets noticed.
+    assert all("cdn.redoc.ly" in message for message in blocked), blocked
