@@ -18,7 +18,8 @@ GENESIS_HASH = "0" * 64
 # Every column whose change must be detectable, in the form the hash reads it.
 CHAINED_FIELDS = (
     "tenant_id", "seq", "prev_hash", "user_id", "presented_user_id", "outcome", "action", "tool_name",
-    "request_id", "idempotency_key", "status_code", "error_code", "client_ip", "user_agent", "created_at",
+    "request_id", "idempotency_key", "status_code", "error_code", "client_ip", "user_agent",
+    "api_key_fingerprint", "payload_fingerprint", "duration_ms", "created_at",
 )  # fmt: skip
 
 

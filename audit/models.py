@@ -64,6 +64,10 @@ class AuditLog(AppendOnlyModel):
     error_code = models.CharField(max_length=64, blank=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
+    # Which key was used (a digest prefix, never the key) and which body was sent (SHA-256).
+    api_key_fingerprint = models.CharField(max_length=16, blank=True)
+    payload_fingerprint = models.CharField(max_length=64, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,5 +1,6 @@
 """Writers for the audit trail and the usage ledger; callers own the transaction."""
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,8 +9,10 @@ from django.utils import timezone
 
 from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash
 from audit.models import AuditLog, UsageEvent
+from gateway_project.client_ip import client_ip
 from gateway_project.db import insert_ignoring_conflicts
-from tenants.context import USER_ID_HEADER
+from tenants.api_keys import api_key_fingerprint
+from tenants.context import API_KEY_HEADER, USER_ID_HEADER
 from tenants.models import Tenant, TenantUser
 
 # Appends racing for the same chain position retry this often before giving up.
@@ -23,12 +26,15 @@ class AuditChainContention(RuntimeError):
 
 
 @dataclass(frozen=True)
-class RequestOrigin:
-    """Where an attempt came from, as the audit row records it."""
+class Attempt:
+    """One request's facts as its audit row records them; never the API key or the body."""
 
+    request_id: uuid.UUID
     client_ip: str | None
     user_agent: str
     presented_user_id: str
+    api_key_fingerprint: str
+    started_at: float | None = None  # time.monotonic() on arrival; None for rows written offline
 
 
 def _printable(text: str, limit: int) -> str:
@@ -36,12 +42,14 @@ def _printable(text: str, limit: int) -> str:
     return "".join(char for char in text[:limit] if char.isprintable())
 
 
-def request_origin(request) -> RequestOrigin:
-    # The socket address; proxies are not trusted until configured to be.
-    return RequestOrigin(
-        client_ip=request.META.get("REMOTE_ADDR") or None,
+def attempt_from_request(request) -> Attempt:
+    return Attempt(
+        request_id=request.request_id,
+        client_ip=client_ip(request),
         user_agent=_printable(request.headers.get("User-Agent", ""), 512),
         presented_user_id=_printable(request.headers.get(USER_ID_HEADER, "").strip(), 64),
+        api_key_fingerprint=api_key_fingerprint(request.headers.get(API_KEY_HEADER, "").strip()),
+        started_at=request.started_at,
     )
 
 
@@ -51,12 +59,13 @@ def audit_record(
     user: TenantUser | None,
     outcome: str,
     tool_name: str,
-    request_id: uuid.UUID,
+    attempt: Attempt,
     idempotency_key: str,
     status_code: int,
     error_code: str = "",
-    origin: RequestOrigin,
+    payload_fingerprint: str = "",
     created_at: datetime | None = None,
+    duration_ms: int | None = None,
 ) -> int:
     """Append one row to the tenant's audit chain; returns its `seq`.
 
@@ -64,19 +73,24 @@ def audit_record(
     if another writer took that position first, read the new head and try again.
     Unique (tenant, seq) makes a fork impossible on every database.
     """
+    if duration_ms is None and attempt.started_at is not None:
+        duration_ms = round((time.monotonic() - attempt.started_at) * 1000)
     row = {
         "tenant_id": tenant.id,
         "user_id": user.id if user else None,
-        "presented_user_id": origin.presented_user_id,
+        "presented_user_id": attempt.presented_user_id,
         "outcome": outcome,
         "action": "tools.invoke",
         "tool_name": tool_name[:100],
-        "request_id": request_id,
+        "request_id": attempt.request_id,
         "idempotency_key": idempotency_key[:255],
         "status_code": status_code,
         "error_code": error_code[:64],
-        "client_ip": origin.client_ip,
-        "user_agent": origin.user_agent,
+        "client_ip": attempt.client_ip,
+        "user_agent": attempt.user_agent,
+        "api_key_fingerprint": attempt.api_key_fingerprint,
+        "payload_fingerprint": payload_fingerprint,
+        "duration_ms": duration_ms,
         "created_at": created_at or timezone.now(),
     }
     for _attempt in range(CHAIN_APPEND_ATTEMPTS):

@@ -9,6 +9,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -80,10 +81,13 @@ class PayloadTooLarge(GatewayError):
         super().__init__(f"Request body exceeds the limit of {limit_bytes} bytes")
 
 
-class ServiceUnavailable(GatewayError):
+class DatabaseUnavailable(GatewayError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "service_unavailable"
-    default_detail = "Service temporarily unavailable"
+    default_code = "database_unavailable"
+    default_detail = "The database is unavailable; retry shortly"
+
+    def __init__(self):
+        super().__init__(headers={"Retry-After": "1"})
 
 
 def validation_errors(detail, path: str = "") -> dict[str, list[str]]:
@@ -142,7 +146,12 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(exc)
 
-    if not isinstance(exc, exceptions.APIException):
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # Gone, refusing connections, or locked past the busy timeout: not the client's fault, and
+        # worth a retry. Whatever was in flight was rolled back with its transaction.
+        logger.error("Database unavailable in %s: %s", context.get("view").__class__.__name__, exc)
+        exc = DatabaseUnavailable()
+    elif not isinstance(exc, exceptions.APIException):
         # Anything unexpected is our bug: log it whole, tell the client nothing internal.
         logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
         return Response(

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.http import JsonResponse
 
 
@@ -19,3 +20,28 @@ class RequireContentLengthMiddleware:
                 status=411,
             )
         return self.get_response(request)
+
+
+class HeaderLimitsMiddleware:
+    """431, in the API's JSON shape, for a header or a header block over the configured size.
+
+    gunicorn's own limits sit higher and answer in plain text; these answer first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        each, total = settings.GATEWAY_MAX_HEADER_BYTES, settings.GATEWAY_MAX_HEADERS_TOTAL_BYTES
+        headers = [(key, value) for key, value in request.META.items() if key.startswith("HTTP_")]
+        for key, value in headers:
+            if len(key) + len(value) > each:
+                name = key.removeprefix("HTTP_").replace("_", "-").title()[:64]
+                return _too_large(f"Request header {name} is larger than {each} bytes")
+        if sum(len(key) + len(value) for key, value in headers) > total:
+            return _too_large(f"Request headers are larger than {total} bytes in all")
+        return self.get_response(request)
+
+
+def _too_large(detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": "header_too_large"}, status=431)

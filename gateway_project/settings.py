@@ -1,7 +1,9 @@
 """Settings for the tool invocation gateway, read from the environment.
 
 The embedded default (no environment at all) runs on a SQLite file next to
-manage.py; set DATABASE_URL for PostgreSQL.
+manage.py; set DATABASE_URL for PostgreSQL. GATEWAY_ENV=production is the
+hardened profile: no debug, every secret explicit, registration closed, HTTPS
+only, JSON logs; `manage.py check --deploy` is clean there.
 """
 
 import hashlib
@@ -11,23 +13,28 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from gateway_project.env import env_bool, env_int, env_list, env_str
+from gateway_project.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+GATEWAY_ENV = env_choice("GATEWAY_ENV", "development", ["development", "production"])
+PRODUCTION = GATEWAY_ENV == "production"
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG cannot be on when GATEWAY_ENV=production")
 
 
 def _secret_key() -> str:
     """DJANGO_SECRET_KEY, else the key file `make run` writes; a fixed key only under DEBUG."""
     key = env_str("DJANGO_SECRET_KEY")
-    if key:
-        return key
     key_file = Path(env_str("DJANGO_SECRET_KEY_FILE", str(BASE_DIR / ".secret_key")))
-    if key_file.is_file():
+    if not key and key_file.is_file():
         key = key_file.read_text().strip()
-        if key:
-            return key
+    if key:
+        if PRODUCTION and (len(key) < 50 or len(set(key)) < 5):
+            raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 random characters in production")
+        return key
     if DEBUG:
         return "insecure-debug-only-key"
     raise ImproperlyConfigured(
@@ -36,7 +43,26 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+if PRODUCTION and not env_str("ALLOWED_HOSTS"):
+    raise ImproperlyConfigured("Set ALLOWED_HOSTS (comma-separated host names) when GATEWAY_ENV=production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+
+# Proxies in front of the gateway whose X-Forwarded-For / X-Forwarded-Proto we believe.
+# 0: the socket address is the client. N: the client is N hops back in X-Forwarded-For.
+GATEWAY_TRUSTED_PROXY_COUNT = env_int("GATEWAY_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10)
+if GATEWAY_TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SECURE_SSL_REDIRECT = env_bool("GATEWAY_SSL_REDIRECT", True)
+    # Load balancers probe health over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,7 +81,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gateway_project.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "gateway_project.middleware.HeaderLimitsMiddleware",
     "gateway_project.middleware.RequireContentLengthMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,8 +194,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Gateway ------------------------------------------------------------------
-# Open registration lets anyone create tenants and users (the seed's walk-through).
-GATEWAY_OPEN_REGISTRATION = env_bool("GATEWAY_OPEN_REGISTRATION", True)
+# Open registration lets anyone create tenants and users (the seed's walk-through);
+# in production tenants come from manage.py create_tenant.
+GATEWAY_OPEN_REGISTRATION = env_bool("GATEWAY_OPEN_REGISTRATION", not PRODUCTION)
+# Request headers, each and all together (gunicorn's own, larger limits stay behind these).
+GATEWAY_MAX_HEADER_BYTES = env_int("GATEWAY_MAX_HEADER_BYTES", 8 * 1024, minimum=1024)
+GATEWAY_MAX_HEADERS_TOTAL_BYTES = env_int("GATEWAY_MAX_HEADERS_TOTAL_BYTES", 32 * 1024, minimum=4096)
+GATEWAY_MAX_KPI_DESCRIPTION_LENGTH = env_int("GATEWAY_MAX_KPI_DESCRIPTION_LENGTH", 2000, minimum=1)
 GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 # Deeper documents are refused before anything recurses over them.
 GATEWAY_MAX_JSON_DEPTH = env_int("GATEWAY_MAX_JSON_DEPTH", 32, minimum=2, maximum=200)
@@ -176,23 +209,60 @@ GATEWAY_MAX_POINTS_PER_BATCH = env_int("GATEWAY_MAX_POINTS_PER_BATCH", 50_000, m
 GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH = env_int("GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH", 255, minimum=1, maximum=255)
 GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env_int("GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", 60, minimum=1)
 GATEWAY_IDEMPOTENCY_RETENTION_HOURS = env_int("GATEWAY_IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)
-# Keys the audit hash chain. It must never be stored in the database; set it explicitly
-# in production, since the default changes whenever the secret key does.
+# Keys the audit hash chain. It must never be stored in the database; production requires
+# it explicitly, since the development default changes whenever the secret key does.
+if PRODUCTION and not env_str("GATEWAY_AUDIT_HMAC_KEY"):
+    raise ImproperlyConfigured("Set GATEWAY_AUDIT_HMAC_KEY (32+ random characters) when GATEWAY_ENV=production")
 GATEWAY_AUDIT_HMAC_KEY = (
     env_str("GATEWAY_AUDIT_HMAC_KEY")
     or hmac.new(SECRET_KEY.encode(), b"gateway-audit-chain", hashlib.sha256).hexdigest()
 )
+
+# Requests per minute, each a sliding window; 0 turns that limit off. A tenant's own
+# values, set in the admin, win over these.
+GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE", 6000, minimum=0)
+GATEWAY_RATE_LIMIT_USER_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_USER_PER_MINUTE", 1200, minimum=0)
+GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE", 3000, minimum=0)
 # Modules whose import registers tools; test settings add test-only tools.
 GATEWAY_TOOL_MODULES = ["tools.builtin"]
 
 # Admin forms read bodies through Django; keep its limit in step with the API's.
 DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_MAX_BODY_BYTES
 
+# Rate-limit counters live in the cache: this process's memory by default, Redis when
+# REDIS_URL is set so that every process and machine counts together.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that does not answer must cost milliseconds, not the request.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gateway"}}
+
+# JSON lines with the request id on every record; never an API key or a payload.
+LOG_FORMAT = env_choice("LOG_FORMAT", "json" if PRODUCTION else "plain", ["json", "plain"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "gateway_project.request_context.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        # Our access log and exception handler report requests; Django's would repeat them.
+        "django.request": {"level": "CRITICAL"},
+        "django.server": {"level": "WARNING"},
+    },
 }

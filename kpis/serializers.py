@@ -8,7 +8,20 @@ from kpis.models import KpiDefinition
 class KpiCreateSerializer(serializers.Serializer):
     name = StrictCharField(min_length=1, max_length=255)
     unit = StrictCharField(max_length=50, required=False, allow_null=True, allow_blank=True)
-    description = StrictCharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+    description = StrictCharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="At most GATEWAY_MAX_KPI_DESCRIPTION_LENGTH characters (default 2000).",
+    )
+
+    def validate_description(self, value: str | None) -> str | None:
+        # Read per request, so the limit is a setting and not a constant frozen at import.
+        limit = settings.GATEWAY_MAX_KPI_DESCRIPTION_LENGTH
+        if value is not None and len(value) > limit:
+            raise serializers.ValidationError(f"Ensure this field has no more than {limit} characters.")
+        return value
 
 
 class KpiSerializer(serializers.ModelSerializer):

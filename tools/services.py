@@ -1,7 +1,6 @@
 """Running a tool: claim the key, run, then audit, meter and store the answer in one transaction."""
 
 import logging
-import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -9,7 +8,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 
 from audit.models import Outcome
-from audit.services import RequestOrigin, audit_record, usage_record
+from audit.services import Attempt, audit_record, usage_record
 from gateway_project.exceptions import api_exception_handler
 from tenants.models import Tenant, TenantUser
 from tools.idempotency import (
@@ -36,7 +35,7 @@ class Invocation:
     payload: dict
     idempotency_key: str
     fingerprint: str
-    origin: RequestOrigin
+    attempt: Attempt
 
 
 @dataclass(frozen=True)
@@ -56,22 +55,23 @@ def _render(document: dict) -> str:
     return JSONRenderer().render(document).decode("utf-8")
 
 
-def _audit(invocation: Invocation, *, request_id: uuid.UUID, outcome: str, status: int, error_code: str = "") -> None:
+def _audit(invocation: Invocation, *, outcome: str, status: int, error_code: str = "") -> None:
     audit_record(
         tenant=invocation.tenant,
         user=invocation.user,
         outcome=outcome,
         tool_name=invocation.tool.name,
-        request_id=request_id,
+        attempt=invocation.attempt,
         idempotency_key=invocation.idempotency_key,
         status_code=status,
         error_code=error_code,
-        origin=invocation.origin,
+        payload_fingerprint=invocation.fingerprint,
     )
 
 
-def _run_tool(invocation: Invocation, request_id: uuid.UUID) -> tuple[int, str, str]:
+def _run_tool(invocation: Invocation) -> tuple[int, str, str]:
     """(status, rendered body, error code): the tool's answer, or its own client error."""
+    request_id = invocation.attempt.request_id
     call = ToolCall(tenant=invocation.tenant, user=invocation.user, payload=invocation.payload, request_id=request_id)
     try:
         result = invocation.tool.run(call)
@@ -82,12 +82,12 @@ def _run_tool(invocation: Invocation, request_id: uuid.UUID) -> tuple[int, str, 
     return 200, _render({"request_id": str(request_id), "result": result}), ""
 
 
-def _fail(invocation: Invocation, claim: Claim, request_id: uuid.UUID) -> None:
+def _fail(invocation: Invocation, claim: Claim) -> None:
     """After a server error: free the key for a retry and audit the failure, all or nothing."""
     try:
         with transaction.atomic():
             claim_release(claim)
-            _audit(invocation, request_id=request_id, outcome=Outcome.ERROR, status=500, error_code="server_error")
+            _audit(invocation, outcome=Outcome.ERROR, status=500, error_code="server_error")
     except Exception:
         # The database itself may be what failed; the claim then expires after the lock timeout.
         logger.exception("Could not release idempotency claim %s after a server error", claim.key)
@@ -104,11 +104,10 @@ def invocation_execute(*, invocation: Invocation) -> InvocationResponse:
     if isinstance(claimed, StoredResponse):
         return InvocationResponse(status=claimed.status, body=claimed.body, replayed=True)
 
-    request_id = uuid.uuid4()
     try:
-        status, body, error_code = _run_tool(invocation, request_id)
+        status, body, error_code = _run_tool(invocation)
     except Exception as server_error:
-        _fail(invocation, claimed, request_id)
+        _fail(invocation, claimed)
         mark_audited(server_error)
         raise
 
@@ -118,7 +117,6 @@ def invocation_execute(*, invocation: Invocation) -> InvocationResponse:
             claim_complete(claimed, status=status, body=body)
             _audit(
                 invocation,
-                request_id=request_id,
                 outcome=Outcome.SUCCESS if succeeded else Outcome.ERROR,
                 status=status,
                 error_code=error_code,
@@ -129,16 +127,14 @@ def invocation_execute(*, invocation: Invocation) -> InvocationResponse:
                     user=invocation.user,
                     tool_name=invocation.tool.name,
                     units=invocation.tool.units,
-                    request_id=request_id,
+                    request_id=invocation.attempt.request_id,
                 )
     except ClaimLost:
         # We outlived the lock timeout and another attempt took the key: its run is the one on record.
-        _audit(
-            invocation, request_id=request_id, outcome=Outcome.ERROR, status=409, error_code="idempotency_claim_lost"
-        )
+        _audit(invocation, outcome=Outcome.ERROR, status=409, error_code="idempotency_claim_lost")
         raise mark_audited(IdempotencyInProgress(invocation.idempotency_key)) from None
     except Exception as server_error:
-        _fail(invocation, claimed, request_id)
+        _fail(invocation, claimed)
         mark_audited(server_error)
         raise
     return InvocationResponse(status=status, body=body, replayed=False)

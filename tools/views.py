@@ -1,12 +1,11 @@
 import logging
-import uuid
 
 from django.http import HttpResponse
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from audit.models import Outcome
-from audit.services import audit_record, request_origin
+from audit.services import attempt_from_request, audit_record
 from gateway_project.exceptions import NotFound
 from tenants.authentication import TenantHeaderAuthentication
 from tenants.permissions import ANY_TENANT_USER, Permission, permission_require
@@ -64,7 +63,7 @@ class InvocationViewSet(TenantScopedViewSet):
                 payload=payload,
                 idempotency_key=request.headers[IDEMPOTENCY_KEY_HEADER],
                 fingerprint=request_fingerprint(request.data),
-                origin=request_origin(request),
+                attempt=attempt_from_request(request),
             )
         )
         # The exact bytes stored under the key, so a replay is byte-for-byte the original.
@@ -89,21 +88,23 @@ class InvocationViewSet(TenantScopedViewSet):
             return  # the tenant never authenticated: nothing to attribute the attempt to
         if self.request.method != "POST":
             return  # a GET or OPTIONS on the endpoint is not an invocation attempt
+        body = self._body_if_parseable()
+        tool_name = body.get("tool_name") if isinstance(body, dict) else None
         audit_record(
             tenant=context.tenant,
             user=context.user,
-            outcome=Outcome.DENIED if response.status_code == 403 else Outcome.ERROR,
-            tool_name=self._requested_tool_name(),
-            request_id=uuid.uuid4(),
+            # Refused for who the caller is or how often it calls: denied. Anything else: an error.
+            outcome=Outcome.DENIED if response.status_code in (403, 429) else Outcome.ERROR,
+            tool_name=tool_name if isinstance(tool_name, str) else "",
+            attempt=attempt_from_request(self.request),
             idempotency_key=self.request.headers.get(IDEMPOTENCY_KEY_HEADER, ""),
             status_code=response.status_code,
             error_code=response.data.get("code", ""),
-            origin=request_origin(self.request),
+            payload_fingerprint=request_fingerprint(body) if body is not None else "",
         )
 
-    def _requested_tool_name(self) -> str:
+    def _body_if_parseable(self):
         try:
-            tool_name = self.request.data.get("tool_name")
-        except (APIException, AttributeError):
-            return ""
-        return tool_name if isinstance(tool_name, str) else ""
+            return self.request.data
+        except APIException:
+            return None

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditLog, UsageEvent
-from audit.services import RequestOrigin, usage_record
-from audit.tests.test_models import record_audit
+from audit.services import usage_record
+from audit.tests.test_models import attempt, record_audit
 
 AUDIT_LIST = reverse("admin:audit_auditlog_changelist")
 USAGE_LIST = reverse("admin:audit_usageevent_changelist")
@@ -155,8 +155,7 @@ class TestCsvExport:
         assert {row["units"] for row in rows} == {"1"}
 
     def test_cells_that_a_spreadsheet_would_run_are_neutralised(self, admin_client, acme_admin):
-        origin = RequestOrigin(client_ip="10.0.0.1", user_agent='=HYPERLINK("http://evil")', presented_user_id="")
-        record_audit(acme_admin, origin=origin)
+        record_audit(acme_admin, attempt=attempt(user_agent='=HYPERLINK("http://evil")'))
         rows = export(admin_client, AUDIT_LIST, select_across=True, ids=[AuditLog.objects.get().pk])
         assert rows[0]["user_agent"] == '\'=HYPERLINK("http://evil")'
 

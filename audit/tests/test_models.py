@@ -5,9 +5,19 @@ from django.db import IntegrityError, transaction
 from model_bakery import baker
 
 from audit.models import AppendOnlyError, AuditLog, UsageEvent
-from audit.services import RequestOrigin, audit_record, usage_record
+from audit.services import Attempt, audit_record, usage_record
 
-ORIGIN = RequestOrigin(client_ip="127.0.0.1", user_agent="test", presented_user_id="")
+
+def attempt(**overrides) -> Attempt:
+    fields = {
+        "request_id": uuid.uuid4(),
+        "client_ip": "127.0.0.1",
+        "user_agent": "test",
+        "presented_user_id": "",
+        "api_key_fingerprint": "",
+        **overrides,
+    }
+    return Attempt(**fields)
 
 
 def record_audit(actor, **overrides):
@@ -16,10 +26,9 @@ def record_audit(actor, **overrides):
         "user": actor.user,
         "outcome": "success",
         "tool_name": "echo",
-        "request_id": uuid.uuid4(),
         "idempotency_key": "k",
         "status_code": 200,
-        "origin": ORIGIN,
+        "attempt": attempt(),
         **overrides,
     }
     return audit_record(**fields)

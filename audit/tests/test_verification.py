@@ -100,9 +100,10 @@ class TestTampering:
         last = AuditLog.objects.filter(tenant=chain).order_by("-seq").first()
         tamper(
             "INSERT INTO audit_logs (tenant_id, seq, prev_hash, row_hash, presented_user_id, outcome, action, "
-            "tool_name, request_id, idempotency_key, status_code, error_code, user_agent, created_at) "
+            "tool_name, request_id, idempotency_key, status_code, error_code, user_agent, api_key_fingerprint, "
+            "payload_fingerprint, created_at) "
             "SELECT tenant_id, seq + 1, row_hash, %s, '', 'success', 'tools.invoke', 'echo', %s, '', 200, '', '', "
-            "created_at FROM audit_logs WHERE id = %s",
+            "'', '', created_at FROM audit_logs WHERE id = %s",
             "f" * 64,
             uuid.uuid4().hex if connection.vendor == "sqlite" else str(uuid.uuid4()),
             last.id,

@@ -166,9 +166,9 @@ def test_claim_lost_to_a_takeover_is_not_metered(invoke, acme_admin, monkeypatch
     """A tool that outlives the lock timeout cannot complete a claim someone else now holds."""
     real_run = services._run_tool
 
-    def run_while_another_attempt_takes_over(invocation, request_id):
+    def run_while_another_attempt_takes_over(invocation):
         IdempotencyKey.objects.update(claim_token=uuid.uuid4())
-        return real_run(invocation, request_id)
+        return real_run(invocation)
 
     monkeypatch.setattr(services, "_run_tool", run_while_another_attempt_takes_over)
     response = invoke(acme_admin, ECHO, key="slow")

@@ -3,8 +3,11 @@
 import uuid
 
 import pytest
+from django.db import OperationalError
 
 from audit.models import AuditLog, UsageEvent
+from tenants.api_keys import api_key_digest
+from tools.fingerprint import request_fingerprint
 from tools.models import IdempotencyKey
 from tools.registry import registry
 
@@ -292,3 +295,37 @@ def test_each_tools_schema_is_enforced_naming_the_missing_field(invoke, acme_adm
 
     assert response.status_code == 422
     assert set(response.json()["errors"]) == {f"payload.{name}" for name in tool.input_schema["required"]}
+
+
+@pytest.mark.django_db
+def test_audit_row_records_key_and_payload_fingerprints_and_duration(invoke, acme_admin):
+    body = {"tool_name": "echo", "payload": {"x": 1}}
+    invoke(acme_admin, body)
+
+    audit = AuditLog.objects.get()
+    assert audit.api_key_fingerprint == api_key_digest(acme_admin.api_key)[:16]
+    assert acme_admin.api_key not in repr(AuditLog.objects.values().get())
+    assert audit.payload_fingerprint == request_fingerprint(body)
+    assert audit.duration_ms is not None and audit.duration_ms >= 0
+
+
+@pytest.mark.django_db
+def test_client_ip_comes_through_trusted_proxies_only(api, acme_admin, settings):
+    settings.GATEWAY_TRUSTED_PROXY_COUNT = 1
+    headers = acme_admin.headers(**{"Idempotency-Key": "k", "X-Forwarded-For": "6.6.6.6, 198.51.100.4"})
+    api.post("/v1/tools/invoke", {"tool_name": "echo"}, format="json", headers=headers)
+    assert AuditLog.objects.get().client_ip == "198.51.100.4"
+
+
+@pytest.mark.django_db
+def test_a_database_that_stops_answering_is_a_503_not_a_500(invoke, acme_admin, monkeypatch):
+    def unavailable(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("tools.services.claim_acquire", unavailable)
+    response = invoke(acme_admin)
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The database is unavailable; retry shortly", "code": "database_unavailable"}
+    assert response["Retry-After"] == "1"
+    assert b"locked" not in response.content

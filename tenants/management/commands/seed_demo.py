@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Outcome
-from audit.services import RequestOrigin, audit_record, usage_record
+from audit.services import Attempt, audit_record, usage_record
 from gateway_project.commands import GatewayCommand
 from kpis.services import kpi_create, points_ingest
 from tenants.models import Role, Tenant
@@ -85,8 +85,6 @@ class Command(GatewayCommand):
     def _one_invocation(owner: dict, moment, rng: random.Random) -> None:
         roll = rng.random()
         tool_name = "kpi_summary" if rng.random() < 0.35 else "echo"
-        origin = RequestOrigin(client_ip=f"10.0.{rng.randint(0, 3)}.{rng.randint(2, 250)}",
-                               user_agent=rng.choice(AGENTS), presented_user_id="")  # fmt: skip
         user = owner["agent"] if rng.random() < 0.7 else owner["admin"]
         request_id = uuid.uuid4()
         if roll < 0.04:
@@ -97,10 +95,13 @@ class Command(GatewayCommand):
             outcome, status, code = Outcome.ERROR, 422, "validation_error"
         else:
             outcome, status, code = Outcome.SUCCESS, 200, ""
-        origin = RequestOrigin(origin.client_ip, origin.user_agent, str(user.id))
-        audit_record(tenant=owner["tenant"], user=user, outcome=outcome, tool_name=tool_name, request_id=request_id,
+        attempt = Attempt(request_id=request_id, client_ip=f"10.0.{rng.randint(0, 3)}.{rng.randint(2, 250)}",
+                          user_agent=rng.choice(AGENTS), presented_user_id=str(user.id),
+                          api_key_fingerprint=owner["tenant"].api_key_digest[:16])  # fmt: skip
+        audit_record(tenant=owner["tenant"], user=user, outcome=outcome, tool_name=tool_name, attempt=attempt,
                      idempotency_key=f"demo-{request_id.hex[:12]}", status_code=status, error_code=code,
-                     origin=origin, created_at=moment)  # fmt: skip
+                     payload_fingerprint=uuid.uuid4().hex * 2, created_at=moment,
+                     duration_ms=rng.randint(2, 40 if tool_name == "echo" else 120))  # fmt: skip
         if outcome == Outcome.SUCCESS:
             usage_record(tenant=owner["tenant"], user=user, tool_name=tool_name, units=1, request_id=request_id,
                          created_at=moment)  # fmt: skip

@@ -1,0 +1,25 @@
+"""The client's address: the socket's, or X-Forwarded-For's, counted back through trusted proxies only."""
+
+import ipaddress
+
+from django.conf import settings
+
+
+def _valid(address: str | None) -> str | None:
+    try:
+        return ipaddress.ip_address((address or "").strip()).compressed
+    except ValueError:
+        return None
+
+
+def client_ip(request) -> str | None:
+    """With N trusted proxies, each appends the address it received from, so the client is the
+    N-th entry from the right of X-Forwarded-For; anything further left is the client's own claim."""
+    remote = _valid(request.META.get("REMOTE_ADDR"))
+    hops = settings.GATEWAY_TRUSTED_PROXY_COUNT
+    if hops == 0:
+        return remote
+    forwarded = [entry for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if entry.strip()]
+    if len(forwarded) < hops:
+        return remote  # it did not come through all our proxies: trust only the socket
+    return _valid(forwarded[-hops]) or remote
