@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.exports import csv_stream
-from audit.models import AuditLog, Outcome, UsageEvent
+from audit.models import AuditLog, AuditSeal, Outcome, UsageEvent
 from tools.registry import registry
 
 OUTCOME_COLOURS = {Outcome.SUCCESS: "#2e7d32", Outcome.DENIED: "#b26a00", Outcome.ERROR: "#c62828"}
@@ -105,3 +105,11 @@ class UsageEventAdmin(ReadOnlyLedgerAdmin):
         ("units", lambda row: row.units),
         ("request_id", lambda row: row.request_id),
     ]
+
+
+@admin.register(AuditSeal)
+class AuditSealAdmin(ReadOnlyLedgerAdmin):
+    list_display = ["created_at", "tenant_name", "seq", "rows", "seal_hash"]
+    list_filter = ["tenant", "created_at"]
+    list_select_related = ["tenant"]
+    actions = []

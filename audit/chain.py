@@ -36,8 +36,20 @@ def _canonical(name: str, value) -> object:
     return value
 
 
-def audit_row_hash(row: dict) -> str:
-    """HMAC-SHA256 over the chained fields of `row` (a dict keyed by CHAINED_FIELDS)."""
-    document = {name: _canonical(name, row[name]) for name in CHAINED_FIELDS}
+def _keyed_hash(values: dict, names: tuple[str, ...]) -> str:
+    document = {name: _canonical(name, values[name]) for name in names}
     message = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
     return hmac.new(settings.GATEWAY_AUDIT_HMAC_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def audit_row_hash(row: dict) -> str:
+    """HMAC-SHA256 over the chained fields of `row` (a dict keyed by CHAINED_FIELDS)."""
+    return _keyed_hash(row, CHAINED_FIELDS)
+
+
+SEALED_FIELDS = ("tenant_id", "seq", "rows", "last_row_hash", "prev_seal_hash", "created_at")
+
+
+def audit_seal_hash(seal: dict) -> str:
+    """HMAC-SHA256 over a seal's fields, keyed like the rows."""
+    return _keyed_hash(seal, SEALED_FIELDS)

@@ -108,3 +108,27 @@ class UsageEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.tool_name} x{self.units} ({self.request_id})"
+
+
+class AuditSeal(AppendOnlyModel):
+    """A sealed digest of a tenant's audit chain: how many rows, and the last row's HMAC.
+
+    Seals chain to each other like rows do. Deleting the newest audit rows leaves the
+    chain itself consistent; a later seal that counted them is what notices.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveIntegerField()
+    rows = models.PositiveBigIntegerField(help_text="Audit rows 1..rows of the tenant's chain are sealed.")
+    last_row_hash = models.CharField(max_length=64)
+    prev_seal_hash = models.CharField(max_length=64)
+    seal_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "audit_seals"
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "seq"], name="audit_seals_tenant_seq_uniq")]
+
+    def __str__(self) -> str:
+        return f"seal {self.seq} of {self.tenant_id}: rows 1..{self.rows}"

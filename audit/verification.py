@@ -1,9 +1,9 @@
-"""Walk each tenant's audit chain and report the first row that was changed or removed."""
+"""Walk each tenant's audit chain and its seals; report the first row changed, removed or out of place."""
 
 from dataclasses import dataclass
 
-from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash
-from audit.models import AuditLog
+from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash, audit_seal_hash
+from audit.models import AuditLog, AuditSeal
 from tenants.models import Tenant
 
 
@@ -12,7 +12,11 @@ class ChainBreak:
     tenant_id: str
     seq: int
     audit_id: int | None
-    problem: str  # "changed" | "removed" | "relinked"
+    # changed: a row's content no longer matches its HMAC (edited, or inserted without the key);
+    # removed: rows missing from the middle, or newest rows missing against a seal;
+    # reordered: a row that is intact but no longer follows its predecessor;
+    # seal_changed / seal_removed: the seals themselves were edited or deleted.
+    problem: str
     detail: str
 
 
@@ -20,6 +24,7 @@ class ChainBreak:
 class VerificationReport:
     tenants: int
     rows: int
+    seals: int
     first_break: ChainBreak | None
 
     @property
@@ -27,36 +32,60 @@ class VerificationReport:
         return self.first_break is None
 
 
-def _first_break(tenant_id, row: dict, expected_seq: int, expected_prev: str) -> ChainBreak | None:
-    seq, tenant = row["seq"], str(tenant_id)
+def _row_break(tenant: str, row: dict, expected_seq: int, expected_prev: str) -> ChainBreak | None:
+    seq = row["seq"]
     if audit_row_hash(row) != row["row_hash"]:
         return ChainBreak(tenant, seq, row["id"], "changed", f"row {seq} does not match its HMAC")
     if seq != expected_seq:
         gap = f"row {expected_seq}" if seq == expected_seq + 1 else f"rows {expected_seq}..{seq - 1}"
         return ChainBreak(tenant, expected_seq, None, "removed", f"{gap} missing before row {seq}")
     if row["prev_hash"] != expected_prev:
-        return ChainBreak(tenant, seq, row["id"], "relinked", f"row {seq} does not follow row {seq - 1}")
+        return ChainBreak(tenant, seq, row["id"], "reordered", f"row {seq} does not follow row {seq - 1}")
     return None
 
 
-def _verify_tenant(tenant_id) -> tuple[int, ChainBreak | None]:
+def _seal_break(tenant: str, seals: list[dict], row_hashes: dict[int, str], last_seq: int) -> ChainBreak | None:
+    """Each seal must be intact, follow the previous one, and still find the row it sealed."""
+    expected_seq, expected_prev = 1, GENESIS_HASH
+    for seal in seals:
+        if audit_seal_hash(seal) != seal["seal_hash"]:
+            return ChainBreak(tenant, seal["rows"], None, "seal_changed", f"seal {seal['seq']} does not match its HMAC")
+        if seal["seq"] != expected_seq or seal["prev_seal_hash"] != expected_prev:
+            return ChainBreak(tenant, seal["rows"], None, "seal_removed", f"seal {expected_seq} is missing")
+        if seal["rows"] > last_seq:
+            detail = f"rows {last_seq + 1}..{seal['rows']} missing: sealed by seal {seal['seq']}, now gone"
+            return ChainBreak(tenant, last_seq + 1, None, "removed", detail)
+        if row_hashes.get(seal["rows"]) != seal["last_row_hash"]:
+            detail = f"row {seal['rows']} is not the row seal {seal['seq']} sealed"
+            return ChainBreak(tenant, seal["rows"], None, "changed", detail)
+        expected_seq, expected_prev = seal["seq"] + 1, seal["seal_hash"]
+    return None
+
+
+def _verify_tenant(tenant_id) -> tuple[int, int, ChainBreak | None]:
+    tenant = str(tenant_id)
+    seals = list(AuditSeal.objects.filter(tenant_id=tenant_id).order_by("seq").values())
+    sealed_positions = {seal["rows"] for seal in seals}
+    row_hashes: dict[int, str] = {}
     expected_seq, expected_prev, rows = 1, GENESIS_HASH, 0
     chain = AuditLog.objects.filter(tenant_id=tenant_id).order_by("seq").values("id", "row_hash", *CHAINED_FIELDS)
     for row in chain.iterator(chunk_size=2000):
         rows += 1
-        found = _first_break(tenant_id, row, expected_seq, expected_prev)
+        found = _row_break(tenant, row, expected_seq, expected_prev)
         if found:
-            return rows, found
+            return rows, len(seals), found
+        if row["seq"] in sealed_positions:
+            row_hashes[row["seq"]] = row["row_hash"]
         expected_seq, expected_prev = row["seq"] + 1, row["row_hash"]
-    return rows, None
+    return rows, len(seals), _seal_break(tenant, seals, row_hashes, last_seq=expected_seq - 1)
 
 
 def audit_chain_verify(*, tenant: Tenant | None = None) -> VerificationReport:
     tenant_ids = [tenant.id] if tenant else list(Tenant.objects.order_by("id").values_list("id", flat=True))
-    total = 0
+    total_rows = total_seals = 0
     for checked, tenant_id in enumerate(tenant_ids, start=1):
-        rows, first_break = _verify_tenant(tenant_id)
-        total += rows
+        rows, seals, first_break = _verify_tenant(tenant_id)
+        total_rows, total_seals = total_rows + rows, total_seals + seals
         if first_break:
-            return VerificationReport(tenants=checked, rows=total, first_break=first_break)
-    return VerificationReport(tenants=len(tenant_ids), rows=total, first_break=None)
+            return VerificationReport(checked, total_rows, total_seals, first_break)
+    return VerificationReport(len(tenant_ids), total_rows, total_seals, None)

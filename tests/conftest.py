@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.conf import settings
 
 from conftest import Actor, make_tenant, shared_test_database_url
 from tenants.models import Role, TenantUser
@@ -30,7 +31,9 @@ class GatewayServer:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": settings_module,
             "DATABASE_URL": shared_test_database_url(),
-            "DJANGO_SECRET_KEY": "live-test-secret-key",
+            # The same keys as this process, so audit rows either side write verify on the other.
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+            "GATEWAY_AUDIT_HMAC_KEY": settings.GATEWAY_AUDIT_HMAC_KEY,
         }
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(

@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from audit.models import AuditLog, UsageEvent
+from audit.verification import audit_chain_verify
 
 pytestmark = pytest.mark.live_server_processes
 CLIENTS = 16
@@ -73,3 +74,6 @@ def test_distinct_keys_each_run_and_meter_once(gateway_server, live_admin):
     assert len(request_ids) == CLIENTS
     assert {str(u) for u in UsageEvent.objects.values_list("request_id", flat=True)} == request_ids
     assert AuditLog.objects.filter(outcome="success").count() == CLIENTS
+    # Sixteen processes appended to one tenant's chain at once, and it did not fork.
+    assert audit_chain_verify().intact
+    assert sorted(AuditLog.objects.values_list("seq", flat=True)) == list(range(1, CLIENTS + 1))

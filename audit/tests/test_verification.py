@@ -1,4 +1,4 @@
-"""verify_audit finds rows changed, removed, relinked or forged after the fact."""
+"""verify_audit finds rows changed, removed, reordered or forged, and the newest rows deleted after a seal."""
 
 import json
 import uuid
@@ -6,17 +6,20 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from audit.chain import GENESIS_HASH, audit_row_hash
-from audit.models import AuditLog
+from audit.ledger_lock import ledger_unlocked
+from audit.models import AuditLog, AuditSeal
+from audit.services import usage_record
 from audit.tests.test_models import record_audit
 from audit.verification import audit_chain_verify
 
 
 def tamper(sql: str, *params) -> None:
-    """Edit the table behind the application's back, as an attacker with database access would."""
-    with connection.cursor() as cursor:
+    """Edit the table behind the application's back, as someone who owns the database would:
+    past the triggers (they unlock them) and past the application."""
+    with ledger_unlocked(reason="test: simulated tampering"), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -111,6 +114,17 @@ class TestTampering:
         found = audit_chain_verify().first_break
         assert (found.seq, found.problem) == (6, "changed")
 
+    def test_a_relinked_row_is_caught_even_with_the_key(self, chain):
+        # Only a holder of the HMAC key can re-sign a row; pointing it elsewhere still shows.
+        row = AuditLog.objects.filter(tenant=chain, seq=4).values().get()
+        row["prev_hash"] = "0" * 64
+        tamper(
+            "UPDATE audit_logs SET prev_hash = %s, row_hash = %s WHERE id = %s",
+            row["prev_hash"], audit_row_hash(row), row["id"],
+        )  # fmt: skip
+        found = audit_chain_verify().first_break
+        assert (found.seq, found.problem) == (4, "reordered")
+
     def test_only_the_named_tenant_is_checked(self, chain, outsider):
         tamper("UPDATE audit_logs SET tool_name = 'x' WHERE id = %s", row_id(chain, 1))
         assert audit_chain_verify(tenant=outsider.tenant).intact
@@ -122,7 +136,7 @@ class TestCommand:
     def test_intact_exits_0_with_a_summary(self, chain):
         code, report = verify_command()
         assert code == 0
-        assert report == {"intact": True, "tenants": 2, "rows": 8, "first_break": None}
+        assert report == {"intact": True, "tenants": 2, "rows": 8, "seals": 0, "first_break": None}
 
     def test_tampered_exits_1_naming_the_row(self, chain):
         audit_id = row_id(chain, 4)
@@ -142,3 +156,94 @@ class TestCommand:
     def test_unknown_tenant_is_a_one_line_error(self, chain):
         with pytest.raises(CommandError, match="Tenant 'nope' not found"):
             call_command("verify_audit", "--tenant", "nope")
+
+
+def seal(*args) -> dict:
+    out = StringIO()
+    call_command("seal_audit", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.django_db
+class TestSeals:
+    def test_seal_audit_seals_each_tenant_once_per_change(self, chain, outsider):
+        first = seal()
+        assert sorted((entry["rows"], entry["seal"]) for entry in first["sealed"]) == [(3, 1), (5, 1)]
+        assert seal() == {"sealed": [], "unchanged": 2}
+        record_audit(outsider)
+        assert [(entry["tenant_id"], entry["seal"], entry["rows"]) for entry in seal()["sealed"]] == [
+            (str(outsider.tenant.id), 2, 4)
+        ]
+        assert audit_chain_verify().intact
+
+    def test_deleting_the_newest_rows_is_caught_after_a_seal(self, chain):
+        seal("--tenant", str(chain.id))
+        # Without a seal the shortened chain would still look whole.
+        tamper("DELETE FROM audit_logs WHERE tenant_id = %s AND seq >= 4", tenant_param(chain))
+
+        found = audit_chain_verify(tenant=chain).first_break
+
+        assert (found.seq, found.problem) == (4, "removed")
+        assert found.detail == "rows 4..5 missing: sealed by seal 1, now gone"
+
+    def test_deleting_every_row_is_caught_after_a_seal(self, chain):
+        seal("--tenant", str(chain.id))
+        tamper("DELETE FROM audit_logs WHERE tenant_id = %s", tenant_param(chain))
+        assert audit_chain_verify(tenant=chain).first_break.problem == "removed"
+
+    def test_an_edited_seal_is_caught(self, chain):
+        seal("--tenant", str(chain.id))
+        tamper("UPDATE audit_seals SET rows = 3")
+        assert audit_chain_verify(tenant=chain).first_break.problem == "seal_changed"
+
+    def test_a_deleted_seal_is_caught_when_a_later_one_remains(self, chain, acme_admin):
+        seal("--tenant", str(chain.id))
+        record_audit(acme_admin)
+        seal("--tenant", str(chain.id))
+        tamper("DELETE FROM audit_seals WHERE seq = 1")
+        assert audit_chain_verify(tenant=chain).first_break.problem == "seal_removed"
+
+    def test_unknown_tenant_is_refused(self, db):
+        with pytest.raises(CommandError, match="not found"):
+            seal("--tenant", "nope")
+
+
+def tenant_param(tenant):
+    return tenant.id.hex if connection.vendor == "sqlite" else str(tenant.id)
+
+
+@pytest.mark.django_db
+class TestDatabaseTriggers:
+    """The database itself refuses to change the ledgers, whatever the application does."""
+
+    @pytest.mark.parametrize(
+        "statement",
+        [
+            "UPDATE audit_logs SET outcome = 'success'",
+            "DELETE FROM audit_logs",
+            "UPDATE usage_events SET units = 0",
+            "DELETE FROM usage_events",
+            "UPDATE audit_seals SET rows = 0",
+            "DELETE FROM audit_seals",
+        ],
+    )
+    def test_update_and_delete_are_refused(self, chain, acme_admin, statement):
+        usage_record(tenant=acme_admin.tenant, user=acme_admin.user, tool_name="echo", units=1, request_id=uuid.uuid4())
+        seal()
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+        assert AuditLog.objects.count() == 8
+        assert AuditSeal.objects.count() == 2
+
+    @pytest.mark.django_db(transaction=True)  # PostgreSQL will not TRUNCATE with row events pending
+    def test_truncate_is_refused_on_postgresql(self, chain):
+        if connection.vendor != "postgresql":
+            pytest.skip("SQLite has no TRUNCATE; its DELETE trigger covers the same ground")
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("TRUNCATE audit_logs CASCADE")
+
+    def test_the_unlock_is_scoped_to_its_block(self, chain):
+        with ledger_unlocked(reason="test"), connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_logs SET user_agent = 'maintenance' WHERE seq = 1")
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_logs SET user_agent = 'again' WHERE seq = 1")

@@ -6,14 +6,14 @@ from gateway_project.commands import GatewayCommand
 
 
 class Command(GatewayCommand):
-    help = "Check the audit hash chain; exit 0 when intact, 1 naming the first row changed or removed."
+    help = "Check the audit hash chains and seals; exit 0 when intact, 1 naming the first row changed or removed."
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", help="Only this tenant's chain.")
 
     def handle(self, *args, tenant: str | None, **options):
         report = audit_chain_verify(tenant=self.tenant(tenant) if tenant else None)
-        self.emit({"intact": report.intact, "tenants": report.tenants, "rows": report.rows,
+        self.emit({"intact": report.intact, "tenants": report.tenants, "rows": report.rows, "seals": report.seals,
                    "first_break": asdict(report.first_break) if report.first_break else None})  # fmt: skip
         if not report.intact:
             found = report.first_break
