@@ -237,6 +237,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "gateway",
             # A Redis that does not answer must cost milliseconds, not the request.
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }

@@ -5,9 +5,10 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 
 from gateway_project.settings import *  # noqa: E402,F403
-from gateway_project.settings import BASE_DIR, DATABASES, GATEWAY_TOOL_MODULES  # noqa: E402
+from gateway_project.settings import BASE_DIR, DATABASES, GATEWAY_TOOL_MODULES, MIDDLEWARE  # noqa: E402
 
 GATEWAY_TOOL_MODULES = [*GATEWAY_TOOL_MODULES, "tests.tools_for_tests"]
+MIDDLEWARE = [*MIDDLEWARE, "tests.tools_for_tests.WorkerPidMiddleware"]
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so servers started by the tests share the test database.

@@ -38,7 +38,8 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at"]
     search_fields = ["name", "=id"]
     list_filter = ["region"]
-    fields = ["id", "name", "region", "created_at"]
+    fields = ["id", "name", "region", "created_at", "rate_limit_per_minute", "user_rate_limit_per_minute",
+              "tool_rate_limit_per_minute"]  # fmt: skip
     readonly_fields = ["id", "created_at"]
     inlines = [TenantUserInline]
     actions = ["rotate_api_keys"]

@@ -11,6 +11,16 @@ class Tenant(models.Model):
     # SHA-256 of the API key; the key itself is shown once and never stored.
     api_key_digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Requests per minute; empty means the GATEWAY_RATE_LIMIT_* setting, 0 means no limit.
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For the whole tenant. Empty: the setting's default. 0: no limit."
+    )
+    user_rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For each user of the tenant. Empty: the setting's default. 0: no limit."
+    )
+    tool_rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For each tool, across the tenant. Empty: the setting's default. 0: no limit."
+    )
 
     class Meta:
         db_table = "gateway_tenants"

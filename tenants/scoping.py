@@ -9,6 +9,7 @@ from gateway_project.exceptions import NotFound
 from tenants.authentication import TenantHeaderAuthentication
 from tenants.models import Tenant
 from tenants.permissions import HasRolePermission
+from tenants.rate_limits import TenantRateThrottle
 
 
 def tenant_object_or_404(queryset: QuerySet, raw_id: object, not_found: NotFound):
@@ -36,6 +37,7 @@ class TenantScopedViewSet(viewsets.GenericViewSet):
 
     authentication_classes = [TenantHeaderAuthentication]
     permission_classes = [HasRolePermission]
+    throttle_classes = [TenantRateThrottle]
     required_permissions: dict = {}
     lookup_url_kwarg = "pk"
 

@@ -7,6 +7,7 @@ from tenants.api_docs import tenant_create_docs, user_create_docs
 from tenants.authentication import TenantHeaderAuthentication
 from tenants.models import Tenant
 from tenants.permissions import HasRolePermission, Permission
+from tenants.rate_limits import TenantRateThrottle
 from tenants.serializers import (
     TenantCreatedSerializer,
     TenantCreateSerializer,
@@ -45,6 +46,9 @@ class UserViewSet(viewsets.GenericViewSet):
 
     def get_permissions(self):
         return [] if settings.GATEWAY_OPEN_REGISTRATION else [HasRolePermission()]
+
+    def get_throttles(self):
+        return [] if settings.GATEWAY_OPEN_REGISTRATION else [TenantRateThrottle()]
 
     @user_create_docs
     def create(self, request):

@@ -24,7 +24,13 @@ def _free_port() -> int:
 
 
 class GatewayServer:
-    def __init__(self, log_path: Path, workers: int = 4, settings_module: str = "gateway_project.test_settings"):
+    def __init__(
+        self,
+        log_path: Path,
+        workers: int = 4,
+        settings_module: str = "gateway_project.test_settings",
+        extra_env: dict[str, str] | None = None,
+    ):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -34,6 +40,7 @@ class GatewayServer:
             # The same keys as this process, so audit rows either side write verify on the other.
             "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "GATEWAY_AUDIT_HMAC_KEY": settings.GATEWAY_AUDIT_HMAC_KEY,
+            **(extra_env or {}),
         }
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(

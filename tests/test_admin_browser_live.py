@@ -50,8 +50,10 @@ def test_login_dashboard_filtered_audit_log_and_csv(gateway_server, two_tenants_
             page.fill("#id_username", "operator")
             page.fill("#id_password", "operator-pass-123")
             page.click("input[type=submit]")
+            page.wait_for_url(f"{gateway_server}/admin/")
 
             page.click("#user-tools >> text=Dashboard")
+            page.wait_for_url(f"{gateway_server}/admin/dashboard/")
             assert page.inner_text("#tile-invocations") == "12"
             assert page.locator("#invocations-chart svg rect").count() >= 1
             assert "permission_denied" in page.inner_text("#recent-denials")
@@ -59,7 +61,8 @@ def test_login_dashboard_filtered_audit_log_and_csv(gateway_server, two_tenants_
 
             page.goto(f"{gateway_server}/admin/audit/auditlog/")
             page.click(f"#changelist-filter a:has-text('{globex.name}')")
-            assert f"tenant__id__exact={globex.id}" in page.url
+            page.wait_for_url(f"**tenant__id__exact={globex.id}**")
+            page.wait_for_selector("#result_list tbody tr")
             assert page.locator("#result_list tbody tr").count() == 4
 
             page.check("#action-toggle")

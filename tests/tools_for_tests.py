@@ -1,5 +1,6 @@
 """Tools registered only under test settings, to drive the paths real tools rarely take."""
 
+import os
 import time
 
 from tools.registry import ToolCall, tool
@@ -36,3 +37,15 @@ def test_explode(call: ToolCall) -> dict:
 )
 def test_heavy(call: ToolCall) -> dict:
     return {"ok": True}
+
+
+class WorkerPidMiddleware:
+    """Test settings only: names the serving process, so tests can see several were used."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["X-Worker-PID"] = str(os.getpid())
+        return response

@@ -9,6 +9,7 @@ from audit.services import attempt_from_request, audit_record
 from gateway_project.exceptions import NotFound
 from tenants.authentication import TenantHeaderAuthentication
 from tenants.permissions import ANY_TENANT_USER, Permission, permission_require
+from tenants.rate_limits import rate_limit_check, tool_limit
 from tenants.scoping import TenantScopedViewSet
 from tools.api_docs import invoke_docs, tool_list_docs
 from tools.fingerprint import request_fingerprint
@@ -52,6 +53,7 @@ class InvocationViewSet(TenantScopedViewSet):
         if tool is None:
             raise NotFound(f"Tool '{tool_name}' not found", code="tool_not_found")
         permission_require(role=request.user.role, permission=tool.permission)
+        rate_limit_check([tool_limit(self.tenant, tool.name)])
         payload = body.validated_data["payload"]
         tool.validate_payload(payload)
 

@@ -1,0 +1,103 @@
+"""Rate limits per tenant, per user and per tool: sliding one-minute windows counted in the cache.
+
+Counters live in Django's cache (Redis when REDIS_URL is set, so every process and
+machine counts together). When the cache cannot be reached the gateway fails open:
+it serves the request and says so in the log, rather than refusing everyone.
+"""
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
+
+from gateway_project.exceptions import GatewayError
+from tenants.models import Tenant, TenantUser
+
+logger = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 60
+# After the cache fails, stop asking it for this long: a dead Redis must not cost every request a timeout.
+CACHE_RETRY_AFTER_FAILURE_SECONDS = 5.0
+_cache_down_until = 0.0
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str  # "tenant", "user" or "tool": what the 429 names
+    subject: str  # what is counted
+    per_minute: int
+
+
+class RateLimited(GatewayError):
+    status_code = 429
+    default_code = "rate_limited"
+
+    def __init__(self, limit: Limit, retry_after: int):
+        super().__init__(
+            f"Rate limit exceeded: {limit.per_minute} requests per minute for this {limit.scope}",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def _configured(override: int | None, default: int) -> int:
+    return default if override is None else override
+
+
+def tenant_limits(tenant: Tenant, user: TenantUser) -> list[Limit]:
+    return [
+        Limit("tenant", f"t:{tenant.id}",
+              _configured(tenant.rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE)),
+        Limit("user", f"u:{tenant.id}:{user.id}",
+              _configured(tenant.user_rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_USER_PER_MINUTE)),
+    ]  # fmt: skip
+
+
+def tool_limit(tenant: Tenant, tool_name: str) -> Limit:
+    per_minute = _configured(tenant.tool_rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE)
+    return Limit("tool", f"tool:{tenant.id}:{tool_name}", per_minute)
+
+
+def _key(limit: Limit, window: int) -> str:
+    return f"rl:{limit.subject}:{window}"
+
+
+def rate_limit_check(limits: Sequence[Limit], *, now: float | None = None) -> None:
+    """Count one request against each limit; raise RateLimited at the first one exceeded.
+
+    The estimate weighs the previous window by how much of it still overlaps the last
+    minute (Cloudflare's sliding-window counter): no burst of twice the limit at a boundary.
+    """
+    global _cache_down_until
+    active = [limit for limit in limits if limit.per_minute > 0]
+    now = time.time() if now is None else now
+    if not active or now < _cache_down_until:
+        return
+    window, into_window = divmod(now, WINDOW_SECONDS)
+    window = int(window)
+    try:
+        previous = cache.get_many([_key(limit, window - 1) for limit in active])
+        for limit in active:
+            current_key = _key(limit, window)
+            cache.add(current_key, 0, timeout=2 * WINDOW_SECONDS)
+            current = cache.incr(current_key)
+            estimate = previous.get(_key(limit, window - 1), 0) * (1 - into_window / WINDOW_SECONDS) + current
+            if estimate > limit.per_minute:
+                raise RateLimited(limit, retry_after=max(1, math.ceil(WINDOW_SECONDS - into_window)))
+    except RateLimited:
+        raise
+    except Exception as failure:  # the cache is down or misbehaving: fail open, loudly
+        _cache_down_until = now + CACHE_RETRY_AFTER_FAILURE_SECONDS
+        logger.warning("Rate limiting skipped, the cache failed (%s: %s)", type(failure).__name__, failure)
+
+
+class TenantRateThrottle(BaseThrottle):
+    """DRF throttle: the tenant's and the user's limits, checked after authentication and the role."""
+
+    def allow_request(self, request, view) -> bool:
+        rate_limit_check(tenant_limits(request.auth.tenant, request.user))
+        return True
