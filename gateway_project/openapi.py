@@ -39,21 +39,26 @@ _ERROR_DESCRIPTIONS = {
     403: "User not found, user of another tenant, or the role lacks the permission.",
     404: "Not found in this tenant (another tenant's object looks exactly the same).",
     409: "Conflict: a duplicate name or email, or an idempotency conflict.",
+    411: "A body was sent without Content-Length (chunked).",
     413: "The body is over the configured size limit.",
     415: "The body is not `application/json`.",
     422: "The body parses but fails validation; `errors` lists each field path.",
-    503: "The database does not answer.",
+    429: "Over the tenant's, the user's or the tool's rate limit; `Retry-After` says when to try again.",
+    431: "A request header, or all of them together, is over the configured size limit.",
+    503: "The database does not answer (or is locked past the busy timeout); retry after `Retry-After`.",
 }
+# Any request may meet these, whatever the operation.
+ALWAYS_POSSIBLE = (431, 503)
 
 
 def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiResponse]:
-    """The documented error statuses of one operation; `descriptions` overrides by `s409=` etc."""
+    """The documented error statuses of one operation (plus ALWAYS_POSSIBLE); override texts with `s409=`."""
     return {
         status: OpenApiResponse(
             ValidationErrorSerializer if status == 422 else ErrorSerializer,
             description=descriptions.get(f"s{status}", _ERROR_DESCRIPTIONS[status]),
         )
-        for status in statuses
+        for status in sorted({*statuses, *ALWAYS_POSSIBLE})
     }
 
 
@@ -70,8 +75,9 @@ class StrictCharFieldScheme(OpenApiSerializerFieldExtension):
         return schema
 
 
-# Statuses every tenant-authenticated endpoint can answer.
-AUTHENTICATED_ERRORS = (400, 401, 403)
+# Statuses every tenant-authenticated endpoint can answer, and every endpoint that reads a JSON body.
+AUTHENTICATED_ERRORS = (400, 401, 403, 429)
+BODY_ERRORS = (400, 411, 413, 415, 422)
 
 
 class TenantHeaderScheme(OpenApiAuthenticationExtension):

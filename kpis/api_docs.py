@@ -3,7 +3,7 @@
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, extend_schema
 
-from gateway_project.openapi import AUTHENTICATED_ERRORS, error_responses, kpi_id_parameter
+from gateway_project.openapi import AUTHENTICATED_ERRORS, BODY_ERRORS, error_responses, kpi_id_parameter
 from kpis.serializers import (
     IngestResultSerializer,
     KpiCreateSerializer,
@@ -42,7 +42,7 @@ kpi_create_docs = extend_schema(
     request=KpiCreateSerializer,
     responses={
         201: KpiSerializer,
-        **error_responses(*AUTHENTICATED_ERRORS, 409, 413, 415, 422, s409="A KPI with this name exists in the tenant."),
+        **error_responses(*AUTHENTICATED_ERRORS, *BODY_ERRORS, 409, s409="A KPI with this name exists in the tenant."),
     },
     examples=[
         OpenApiExample(
@@ -67,7 +67,7 @@ points_bulk_docs = extend_schema(
     request=PointsBulkSerializer,
     responses={
         200: IngestResultSerializer,
-        **error_responses(*AUTHENTICATED_ERRORS, 404, 413, 415, 422, s404=NOT_FOUND),
+        **error_responses(*AUTHENTICATED_ERRORS, *BODY_ERRORS, 404, s404=NOT_FOUND),
     },
     examples=[
         OpenApiExample(

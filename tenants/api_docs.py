@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 
-from gateway_project.openapi import error_responses
+from gateway_project.openapi import BODY_ERRORS, error_responses
 from tenants.serializers import TenantCreatedSerializer, TenantCreateSerializer, UserCreateSerializer, UserSerializer
 
 TENANT_ID = "550e8400-e29b-41d4-a716-446655440000"
@@ -20,7 +20,7 @@ tenant_create_docs = extend_schema(
     request=TenantCreateSerializer,
     responses={
         201: TenantCreatedSerializer,
-        **error_responses(400, 403, 413, 415, 422, s403="Open registration is disabled."),
+        **error_responses(*BODY_ERRORS, 403, s403="Open registration is disabled."),
     },
     examples=[
         OpenApiExample("Acme Corp", value={"name": "Acme Corp", "region": "us-east-1"}, request_only=True),
@@ -51,14 +51,12 @@ user_create_docs = extend_schema(
     responses={
         201: UserSerializer,
         **error_responses(
-            400,
+            *BODY_ERRORS,
             401,
             403,
             404,
             409,
-            413,
-            415,
-            422,
+            429,
             s404="Unknown tenant (or, under closed registration, not the caller's).",
             s409="A user with this email already exists in the tenant.",
         ),

@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 
 from gateway_project.openapi import (
     AUTHENTICATED_ERRORS,
+    BODY_ERRORS,
     REPLAYED_RESPONSE_HEADER,
     RETRY_AFTER_RESPONSE_HEADER,
     error_responses,
@@ -50,14 +51,10 @@ invoke_docs = extend_schema(
     responses={
         200: InvocationResultSerializer,
         **error_responses(
-            400,
-            401,
-            403,
+            *AUTHENTICATED_ERRORS,
+            *BODY_ERRORS,
             404,
             409,
-            413,
-            415,
-            422,
             s403="User not found, user of another tenant, or the role lacks `tools.invoke` or the tool's permission.",
             s404="Unknown tool; or the tool's own answer (unknown KPI, no data points), stored and replayed.",
             s409="The key was used with another body or by another user, or its first request is still running.",

@@ -8,17 +8,20 @@ from django.core.management import call_command
 
 from tools.registry import registry
 
+ALWAYS = {431, 503}
+AUTHENTICATED = {400, 401, 403, 429}
+BODY = {400, 411, 413, 415, 422}
 OPERATIONS = {
-    ("/healthz", "get"): {200, 503},
-    ("/v1/tenants", "post"): {201, 400, 403, 413, 415, 422},
-    ("/v1/users", "post"): {201, 400, 401, 403, 404, 409, 413, 415, 422},
-    ("/v1/tools", "get"): {200, 400, 401, 403},
-    ("/v1/tools/invoke", "post"): {200, 400, 401, 403, 404, 409, 413, 415, 422},
-    ("/v1/kpis", "get"): {200, 400, 401, 403},
-    ("/v1/kpis", "post"): {201, 400, 401, 403, 409, 413, 415, 422},
-    ("/v1/kpis/{kpi_id}", "get"): {200, 400, 401, 403, 404},
-    ("/v1/kpis/{kpi_id}/points:bulk", "post"): {200, 400, 401, 403, 404, 413, 415, 422},
-    ("/v1/kpis/{kpi_id}/latest", "get"): {200, 400, 401, 403, 404},
+    ("/healthz", "get"): {200} | ALWAYS,
+    ("/v1/tenants", "post"): {201, 403} | BODY | ALWAYS,
+    ("/v1/users", "post"): {201, 401, 403, 404, 409, 429} | BODY | ALWAYS,
+    ("/v1/tools", "get"): {200} | AUTHENTICATED | ALWAYS,
+    ("/v1/tools/invoke", "post"): {200, 404, 409} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/kpis", "get"): {200} | AUTHENTICATED | ALWAYS,
+    ("/v1/kpis", "post"): {201, 409} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/kpis/{kpi_id}", "get"): {200, 404} | AUTHENTICATED | ALWAYS,
+    ("/v1/kpis/{kpi_id}/points:bulk", "post"): {200, 404} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/kpis/{kpi_id}/latest", "get"): {200, 404} | AUTHENTICATED | ALWAYS,
 }
 TENANT_SECURITY = [{"TenantId": [], "UserId": [], "ApiKey": []}]
 
