@@ -2,9 +2,11 @@
 
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash
@@ -69,9 +71,12 @@ def audit_record(
 ) -> int:
     """Append one row to the tenant's audit chain; returns its `seq`.
 
-    Reads the chain head, then inserts at head + 1 with ON CONFLICT DO NOTHING:
-    if another writer took that position first, read the new head and try again.
-    Unique (tenant, seq) makes a fork impossible on every database.
+    Reads the chain head, then inserts at head + 1 with ON CONFLICT DO NOTHING.
+    Unique (tenant, seq) makes a fork impossible on every database. Writers queue
+    per tenant so they do not keep colliding: SQLite's BEGIN IMMEDIATE already
+    serialises them; on PostgreSQL a transaction-scoped advisory lock on the tenant
+    does (other tenants never wait). Should two still collide, the loser reads the
+    new head and tries again.
     """
     if duration_ms is None and attempt.started_at is not None:
         duration_ms = round((time.monotonic() - attempt.started_at) * 1000)
@@ -93,13 +98,24 @@ def audit_record(
         "duration_ms": duration_ms,
         "created_at": created_at or timezone.now(),
     }
-    for _attempt in range(CHAIN_APPEND_ATTEMPTS):
-        head = AuditLog.objects.filter(tenant=tenant).order_by("-seq").values_list("seq", "row_hash").first()
-        row["seq"], row["prev_hash"] = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-        values = [*(row[name] for name in CHAINED_FIELDS), audit_row_hash(row)]
-        if insert_ignoring_conflicts(AuditLog, _AUDIT_FIELDS, [values], conflict_fields=["tenant", "seq"]):
-            return row["seq"]
+    # Outside a transaction (a rejection's audit row) open one, so the lock has something to last for.
+    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+        _queue_for_tenant_chain(tenant)
+        for _attempt in range(CHAIN_APPEND_ATTEMPTS):
+            head = AuditLog.objects.filter(tenant=tenant).order_by("-seq").values_list("seq", "row_hash").first()
+            row["seq"], row["prev_hash"] = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+            values = [*(row[name] for name in CHAINED_FIELDS), audit_row_hash(row)]
+            if insert_ignoring_conflicts(AuditLog, _AUDIT_FIELDS, [values], conflict_fields=["tenant", "seq"]):
+                return row["seq"]
     raise AuditChainContention(f"could not append to the audit chain of tenant {tenant.id}")
+
+
+def _queue_for_tenant_chain(tenant: Tenant) -> None:
+    """PostgreSQL: wait for this tenant's other appenders to commit (released at our commit)."""
+    if connection.vendor == "postgresql":
+        lock_key = int.from_bytes(tenant.id.bytes[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_key])
 
 
 def usage_record(

@@ -113,6 +113,16 @@ def validation_errors(detail, path: str = "") -> dict[str, list[str]]:
     return flat
 
 
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Gone, refusing connections, or locked past the busy timeout: worth a retry, not our bug."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def server_failure(exc: BaseException) -> tuple[int, str]:
+    """The (status, code) an unexpected exception is answered with: one rule for handler and audit."""
+    return (503, "database_unavailable") if is_database_unavailable(exc) else (500, "server_error")
+
+
 def _validation_response(exc: exceptions.ValidationError) -> Response:
     errors = validation_errors(exc.detail)
     first_path, first_messages = next(iter(errors.items()))
@@ -146,9 +156,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(exc)
 
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        # Gone, refusing connections, or locked past the busy timeout: not the client's fault, and
-        # worth a retry. Whatever was in flight was rolled back with its transaction.
+    if is_database_unavailable(exc):
+        # Whatever was in flight was rolled back with its transaction.
         logger.error("Database unavailable in %s: %s", context.get("view").__class__.__name__, exc)
         exc = DatabaseUnavailable()
     elif not isinstance(exc, exceptions.APIException):

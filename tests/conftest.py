@@ -45,18 +45,18 @@ class GatewayServer:
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "gateway_project.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", "30"],
+             "--workers", str(workers), "--threads", env.get("GUNICORN_THREADS", "1"), "--timeout", "30"],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.log_path = log_path
 
-    def wait_until_healthy(self, timeout: float = 30) -> None:
+    def wait_until_healthy(self, timeout: float = 30, expect_status: int = 200) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"gateway exited early:\n{self.log_path.read_text()}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}/healthz", timeout=2).status_code == expect_status:
                     return
             except requests.RequestException:  # refused, or queued while workers boot
                 pass

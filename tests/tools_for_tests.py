@@ -49,3 +49,20 @@ class WorkerPidMiddleware:
         response = self.get_response(request)
         response["X-Worker-PID"] = str(os.getpid())
         return response
+
+
+@tool(
+    name="test_effect",
+    description="Sleeps for `seconds` (at most 5), then appends its request id to the file named by "
+    "GATEWAY_TEST_EFFECT_FILE: a side effect the fault tests can count.",
+    input_schema={
+        "type": "object",
+        "properties": {"seconds": {"type": "number", "minimum": 0, "maximum": 5}},
+        "required": ["seconds"],
+    },
+)
+def test_effect(call: ToolCall) -> dict:
+    time.sleep(call.payload["seconds"])
+    with open(os.environ["GATEWAY_TEST_EFFECT_FILE"], "a") as effects:
+        effects.write(f"{call.request_id}\n")
+    return {"done": True}

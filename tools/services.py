@@ -9,7 +9,7 @@ from rest_framework.renderers import JSONRenderer
 
 from audit.models import Outcome
 from audit.services import Attempt, audit_record, usage_record
-from gateway_project.exceptions import api_exception_handler
+from gateway_project.exceptions import api_exception_handler, server_failure
 from tenants.models import Tenant, TenantUser
 from tools.idempotency import (
     Claim,
@@ -82,12 +82,13 @@ def _run_tool(invocation: Invocation) -> tuple[int, str, str]:
     return 200, _render({"request_id": str(request_id), "result": result}), ""
 
 
-def _fail(invocation: Invocation, claim: Claim) -> None:
+def _fail(invocation: Invocation, claim: Claim, failure: Exception) -> None:
     """After a server error: free the key for a retry and audit the failure, all or nothing."""
+    status, code = server_failure(failure)
     try:
         with transaction.atomic():
             claim_release(claim)
-            _audit(invocation, outcome=Outcome.ERROR, status=500, error_code="server_error")
+            _audit(invocation, outcome=Outcome.ERROR, status=status, error_code=code)
     except Exception:
         # The database itself may be what failed; the claim then expires after the lock timeout.
         logger.exception("Could not release idempotency claim %s after a server error", claim.key)
@@ -107,7 +108,7 @@ def invocation_execute(*, invocation: Invocation) -> InvocationResponse:
     try:
         status, body, error_code = _run_tool(invocation)
     except Exception as server_error:
-        _fail(invocation, claimed)
+        _fail(invocation, claimed, server_error)
         mark_audited(server_error)
         raise
 
@@ -134,7 +135,7 @@ def invocation_execute(*, invocation: Invocation) -> InvocationResponse:
         _audit(invocation, outcome=Outcome.ERROR, status=409, error_code="idempotency_claim_lost")
         raise mark_audited(IdempotencyInProgress(invocation.idempotency_key)) from None
     except Exception as server_error:
-        _fail(invocation, claimed)
+        _fail(invocation, claimed, server_error)
         mark_audited(server_error)
         raise
     return InvocationResponse(status=status, body=body, replayed=False)
