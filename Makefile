@@ -24,7 +24,7 @@ venv: $(BIN)/.installed
 run: venv .secret_key
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	exec $(BIN)/gunicorn gateway_project.wsgi --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY) --access-logfile -
+	exec $(BIN)/gunicorn gateway_project.wsgi --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY)
 
 lint: venv
 	$(BIN)/ruff check .

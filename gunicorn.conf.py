@@ -1,0 +1,17 @@
+"""gunicorn settings read from ./gunicorn.conf.py wherever gunicorn starts in this directory.
+
+gunicorn's own request limits answer in plain text; they are set above the gateway's
+(GATEWAY_MAX_HEADER_BYTES, GATEWAY_MAX_HEADERS_TOTAL_BYTES), so a client over the
+gateway's limit gets the JSON 431 and gunicorn's only catches the truly absurd.
+"""
+
+import os
+
+limit_request_line = 8190  # gunicorn's maximum
+limit_request_fields = 200
+limit_request_field_size = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", 65536))
+# A tool call may legitimately take a while; the idempotency lock timeout (60 s) is longer.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = 20
+# The gateway writes its own JSON access line per request.
+accesslog = None

@@ -1,0 +1,33 @@
+"""Limits seen from outside, through gunicorn: the gateway's JSON answer arrives, not gunicorn's text."""
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.live_server_processes
+
+
+def test_an_oversized_header_gets_the_json_431(gateway_server):
+    response = requests.get(f"{gateway_server}/healthz", headers={"X-Filler": "x" * 10_000}, timeout=10)
+    assert response.status_code == 431
+    assert response.json()["code"] == "header_too_large"
+
+
+def test_an_oversized_body_gets_the_json_413(gateway_server):
+    body = b'{"name": "' + b"x" * (11 * 1024 * 1024) + b'"}'
+    response = requests.post(
+        f"{gateway_server}/v1/tenants", data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+
+
+def test_a_chunked_body_gets_the_json_411(gateway_server):
+    def chunks():
+        yield b'{"name": "Acme", '
+        yield b'"region": "eu"}'
+
+    response = requests.post(
+        f"{gateway_server}/v1/tenants", data=chunks(), headers={"Content-Type": "application/json"}, timeout=10
+    )
+    assert response.status_code == 411
+    assert response.json()["code"] == "length_required"
