@@ -8,7 +8,7 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint venv clean
+.PHONY: run test lint venv clean bench
 
 $(BIN)/.installed: requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,7 @@ test: lint
 
 clean:
 	rm -rf $(VENV) staticfiles .test-db.sqlite3*
+
+# Benchmarks the production server; DATABASE_URL=postgres://... benchmarks PostgreSQL instead.
+bench: venv
+	$(BIN)/python bench/run.py

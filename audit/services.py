@@ -12,11 +12,14 @@ from django.utils import timezone
 from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash
 from audit.models import AuditLog, UsageEvent
 from gateway_project.client_ip import client_ip
-from gateway_project.db import insert_ignoring_conflicts
+from gateway_project.db import db_value, fetch_one, insert_rows
 from tenants.api_keys import api_key_fingerprint
 from tenants.context import API_KEY_HEADER, USER_ID_HEADER
 from tenants.models import Tenant, TenantUser
 
+# The tenant's newest row, found by walking the (tenant, seq) index backwards.
+_CHAIN_HEAD_SQL = "SELECT seq, row_hash FROM audit_logs WHERE tenant_id = %s ORDER BY seq DESC LIMIT 1"
+_USAGE_FIELDS = ["tenant", "user", "activity_type", "units", "tool_name", "request_id", "created_at"]
 # Appends racing for the same chain position retry this often before giving up.
 CHAIN_APPEND_ATTEMPTS = 20
 _AUDIT_COLUMNS = [*CHAINED_FIELDS, "row_hash"]
@@ -102,10 +105,10 @@ def audit_record(
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
         _queue_for_tenant_chain(tenant)
         for _attempt in range(CHAIN_APPEND_ATTEMPTS):
-            head = AuditLog.objects.filter(tenant=tenant).order_by("-seq").values_list("seq", "row_hash").first()
+            head = fetch_one(_CHAIN_HEAD_SQL, [db_value(AuditLog, "tenant", tenant.id)])
             row["seq"], row["prev_hash"] = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
             values = [*(row[name] for name in CHAINED_FIELDS), audit_row_hash(row)]
-            if insert_ignoring_conflicts(AuditLog, _AUDIT_FIELDS, [values], conflict_fields=["tenant", "seq"]):
+            if insert_rows(AuditLog, _AUDIT_FIELDS, [values], ignore_conflicts_on=["tenant", "seq"]):
                 return row["seq"]
     raise AuditChainContention(f"could not append to the audit chain of tenant {tenant.id}")
 
@@ -121,8 +124,7 @@ def _queue_for_tenant_chain(tenant: Tenant) -> None:
 def usage_record(
     *, tenant: Tenant, user: TenantUser, tool_name: str, units: int, request_id: uuid.UUID,
     created_at: datetime | None = None,
-) -> UsageEvent:  # fmt: skip
-    return UsageEvent.objects.create(
-        tenant=tenant, user=user, tool_name=tool_name, units=units, request_id=request_id,
-        created_at=created_at or timezone.now(),
-    )  # fmt: skip
+) -> None:  # fmt: skip
+    """One usage row: what billing counts. (tenant, request_id) is unique, so a second one fails loudly."""
+    row = (tenant.id, user.id, "tool_invocation", units, tool_name, request_id, created_at or timezone.now())
+    insert_rows(UsageEvent, _USAGE_FIELDS, [row])

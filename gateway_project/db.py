@@ -1,9 +1,22 @@
-"""Database helpers the ORM does not offer."""
+"""Database helpers for the hot paths, where the ORM's query building costs more than the query.
 
+Each helper adapts values with the model field's own conversion (UUIDs as hex on
+SQLite, datetimes per backend), so the SQL stays portable between SQLite and
+PostgreSQL while skipping the compiler. Identifiers come from model metadata or
+literals in code; every value is a bound parameter.
+"""
+
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+
+def _connection():
+    # The real connection, not django.db.connection: that proxy looks it up on every attribute access.
+    return connections[DEFAULT_DB_ALIAS]
+
 
 # Rows per INSERT statement: large enough to amortise round trips, small enough
 # for SQLite's 32,766 bound parameters with a handful of columns.
@@ -16,22 +29,62 @@ def _batched(rows: Iterable[Sequence], size: int) -> Iterator[list[Sequence]]:
         yield chunk
 
 
-def insert_ignoring_conflicts(
+def db_value(model: type[models.Model], field_name: str, value):
+    """A Python value as the database stores it in `model.field_name`."""
+    return model._meta.get_field(field_name).get_db_prep_save(value, _connection())
+
+
+@functools.cache
+def _converters(model: type[models.Model], field_name: str) -> tuple:
+    # One database backend per process, so the converters of a column never change.
+    connection = _connection()
+    column = model._meta.get_field(field_name).get_col(model._meta.db_table)
+    return column, tuple(connection.ops.get_db_converters(column) + column.get_db_converters(connection))
+
+
+def python_value(model: type[models.Model], field_name: str, value):
+    """A value read from `model.field_name`'s column, converted as the ORM would convert it."""
+    column, converters = _converters(model, field_name)
+    connection = _connection()
+    for converter in converters:
+        value = converter(value, column, connection)
+    return value
+
+
+def execute(sql: str, params: Sequence) -> int:
+    """Run one statement; returns the number of rows it changed."""
+    with _connection().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def fetch_one(sql: str, params: Sequence) -> tuple | None:
+    with _connection().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def insert_rows(
     model: type[models.Model],
     field_names: Sequence[str],
     rows: Iterable[Sequence],
-    conflict_fields: Sequence[str],
+    *,
+    ignore_conflicts_on: Sequence[str] | None = None,
 ) -> int:
-    """INSERT ... ON CONFLICT (...) DO NOTHING, returning how many rows were really inserted.
+    """INSERT rows, optionally ON CONFLICT (...) DO NOTHING; returns how many were really inserted.
 
-    Django's bulk_create(ignore_conflicts=True) cannot say that; both SQLite and
+    Django's bulk_create(ignore_conflicts=True) cannot say how many; both SQLite and
     PostgreSQL report it as the statement's row count.
     """
+    connection = _connection()
     meta = model._meta
     fields = [meta.get_field(name) for name in field_names]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in conflict_fields)
+    on_conflict = ""
+    if ignore_conflicts_on:
+        targets = ", ".join(quote(meta.get_field(name).column) for name in ignore_conflicts_on)
+        on_conflict = f" ON CONFLICT ({targets}) DO NOTHING"
     row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     inserted = 0
     with connection.cursor() as cursor:
@@ -42,8 +95,7 @@ def insert_ignoring_conflicts(
                 for row in chunk
                 for field, value in zip(fields, row, strict=True)
             ]
-            # Identifiers come from model metadata; every value is a bound parameter.
-            sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values} ON CONFLICT ({conflict}) DO NOTHING"  # noqa: S608
+            sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}{on_conflict}"  # noqa: S608
             cursor.execute(sql, params)
             inserted += cursor.rowcount
     return inserted

@@ -37,8 +37,9 @@ class RequestContextMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = str(request.request_id)
-            fields = _access_fields(request, response.status_code)
-            access_log.info("{method} {path} {status} {duration_ms}ms".format(**fields), extra=fields)
+            if access_log.isEnabledFor(logging.INFO):
+                fields = _access_fields(request, response.status_code)
+                access_log.info("{method} {path} {status} {duration_ms}ms".format(**fields), extra=fields)
             return response
         finally:
             _current_request_id.reset(token)

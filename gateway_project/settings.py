@@ -223,6 +223,8 @@ GATEWAY_AUDIT_HMAC_KEY = (
 GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE", 6000, minimum=0)
 GATEWAY_RATE_LIMIT_USER_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_USER_PER_MINUTE", 1200, minimum=0)
 GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE", 3000, minimum=0)
+# Serves /bench/baseline, the floor `make bench` measures the gateway against.
+GATEWAY_BENCH_BASELINE = env_bool("GATEWAY_BENCH_BASELINE", False)
 # Modules whose import registers tools; test settings add test-only tools.
 GATEWAY_TOOL_MODULES = ["tools.builtin"]
 

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from gateway_project.db import insert_ignoring_conflicts
+from gateway_project.db import insert_rows
 from gateway_project.exceptions import Conflict
 from kpis.models import KpiDefinition, KpiPoint
 from tenants.models import Tenant
@@ -34,7 +34,7 @@ def points_ingest(*, kpi: KpiDefinition, points: list[tuple[datetime, float]]) -
         first_per_instant.setdefault(ts, value)
     rows = ((kpi.tenant_id, kpi.id, ts, value) for ts, value in first_per_instant.items())
     with transaction.atomic():
-        inserted = insert_ignoring_conflicts(
-            KpiPoint, ["tenant", "kpi", "ts", "value"], rows, conflict_fields=["tenant", "kpi", "ts"]
+        inserted = insert_rows(
+            KpiPoint, ["tenant", "kpi", "ts", "value"], rows, ignore_conflicts_on=["tenant", "kpi", "ts"]
         )
     return IngestResult(inserted=inserted, ignored=len(points) - inserted)

@@ -1,0 +1,303 @@
+"""`make bench`: the production server under load, with every figure next to a baseline from the same run.
+
+Starts gunicorn (GATEWAY_ENV=production, WEB_CONCURRENCY workers, default 2) on a
+fresh SQLite file, or on a fresh database created on the server DATABASE_URL
+names, bootstraps a tenant and admin, then measures:
+
+  1. echo invocations, a fresh Idempotency-Key each, 16 connections, 10 s;
+  2. the same load against a minimal Django JSON view served the same way (the baseline);
+  3. KPI bulk ingest in 10,000-point batches up to 1,000,000 points, and a re-sent batch of duplicates;
+  4. GET latest and kpi_summary latency with those 1,000,000 points stored;
+  5. a worker's memory while it ingests 50,000-point batches;
+
+and checks that audit and usage rows equal the successful invocations. wrk is used
+when installed (apt-get install wrk), else bench/loadgen.py.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from bench.loadgen import percentile, run_load  # noqa: E402
+
+BATCH = 10_000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Database:
+    """A fresh SQLite file, or a fresh PostgreSQL database on the server DATABASE_URL names."""
+
+    def __init__(self, workdir: Path):
+        given = os.environ.get("DATABASE_URL", "")
+        self.vendor = "postgresql" if given.startswith(("postgres://", "postgresql://")) else "sqlite"
+        if self.vendor == "sqlite":
+            self.url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            return
+        import psycopg
+
+        self.name = f"gateway_bench_{os.getpid()}"
+        self.admin_url = given
+        with psycopg.connect(given, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{self.name}"')
+        parts = urlsplit(given)
+        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+
+    def drop(self) -> None:
+        if self.vendor == "postgresql":
+            import psycopg
+
+            with psycopg.connect(self.admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def server_environment(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GATEWAY_ENV": "production",
+        "GATEWAY_SSL_REDIRECT": "0",  # plain HTTP on loopback; TLS is a proxy's job
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "GATEWAY_AUDIT_HMAC_KEY": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database_url,
+        "GATEWAY_BENCH_BASELINE": "1",
+        # Limits high enough never to bite, still counted, so their cost is in the figures.
+        "GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE": "1000000000",
+        "GATEWAY_RATE_LIMIT_USER_PER_MINUTE": "1000000000",
+        "GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE": "1000000000",
+        "LOG_LEVEL": "WARNING",  # one access line per request would be the bench's own noise
+        "DJANGO_SETTINGS_MODULE": "gateway_project.settings",
+    }
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+class Server:
+    def __init__(self, env: dict, workers: int, workdir: Path):
+        self.port = free_port()
+        self.log = (workdir / "gunicorn.log").open("wb")
+        command = [sys.executable, "-m", "gunicorn", "gateway_project.wsgi", "--bind", f"127.0.0.1:{self.port}",
+                   "--workers", str(workers), *os.environ.get("BENCH_GUNICORN_ARGS", "").split()]  # fmt: skip
+        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        sys.exit("the gateway did not become healthy; see gunicorn.log")
+
+    def request(self, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.read()
+        finally:
+            connection.close()
+
+    def worker_rss_kb(self) -> dict[int, int]:
+        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        sizes = {}
+        for pid in map(int, children.split()):
+            status = Path(f"/proc/{pid}/status").read_text()
+            sizes[pid] = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+        return sizes
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.log.close()
+
+
+def load(server: Server, path: str, body: bytes, tenant: dict, *, seconds: float, connections: int) -> dict:
+    """Closed-loop load on one endpoint with a fresh Idempotency-Key per request."""
+    run_id = uuid.uuid4().hex[:8]
+    if shutil.which("wrk"):
+        env = {**os.environ, "BENCH_PATH": path, "BENCH_BODY": body.decode(), "BENCH_RUN": run_id,
+               "BENCH_TENANT": tenant["tenant_id"], "BENCH_USER": tenant["admin_user_id"],
+               "BENCH_KEY": tenant["api_key"]}  # fmt: skip
+        output = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", str(REPO / "bench" / "invoke.lua"),
+             f"http://127.0.0.1:{server.port}"],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        result = json.loads(output.split("BENCH_RESULT", 1)[1])
+        result["generator"] = "wrk"
+        return result
+    headers = {"Content-Type": "application/json", "X-Tenant-ID": tenant["tenant_id"],
+               "X-User-ID": tenant["admin_user_id"], "X-API-Key": tenant["api_key"]}  # fmt: skip
+
+    def make_request(worker: int, n: int):
+        return "POST", path, {**headers, "Idempotency-Key": f"{run_id}-{worker}-{n}"}, body
+
+    result = run_load("127.0.0.1", server.port, make_request, connections=connections, seconds=seconds)
+    result["generator"] = "python"
+    return result
+
+
+def summarise(result: dict) -> dict:
+    return {
+        "rps": result["requests"] / (result["duration_us"] / 1e6),
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "non200": result["non200"] + result["socket_errors"],
+        "ok": result["requests"] - result["non200"],
+    }
+
+
+def timed_latencies(send, count: int) -> list[float]:
+    latencies = []
+    for n in range(count):
+        started = time.perf_counter()
+        status = send(n)
+        latencies.append(time.perf_counter() - started)
+        if status != 200:
+            sys.exit(f"unexpected status {status}")
+    return sorted(latencies)
+
+
+def ingest(server: Server, auth: dict, kpi_id: str, total: int, start: datetime, batch: int = BATCH) -> float:
+    """Send `total` points in batches; returns the seconds spent in requests."""
+    spent = 0.0
+    for offset in range(0, total, batch):
+        points = [{"ts": (start + timedelta(seconds=offset + i)).isoformat(), "value": float(offset + i)}
+                  for i in range(min(batch, total - offset))]  # fmt: skip
+        body = json.dumps({"points": points}).encode()
+        started = time.perf_counter()
+        status, answer = server.request("POST", f"/v1/kpis/{kpi_id}/points:bulk", auth, body)
+        spent += time.perf_counter() - started
+        if status != 200 or json.loads(answer)["inserted"] != len(points):
+            sys.exit(f"ingest failed: {status} {answer[:200]!r}")
+    return spent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--points", type=int, default=1_000_000)
+    options = parser.parse_args()
+    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+    workdir = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
+    database = Database(workdir)
+    env = server_environment(database.url)
+    manage(env, "migrate", "--noinput", "-v0")
+    tenant = json.loads(manage(env, "create_tenant", "--name", "Bench", "--region", "local", "--admin-email", "b@x.io"))
+    auth = {"Content-Type": "application/json", "X-Tenant-ID": tenant["tenant_id"],
+            "X-User-ID": tenant["admin_user_id"], "X-API-Key": tenant["api_key"]}  # fmt: skip
+    server = Server(env, workers, workdir)
+    print(f"bench: {database.vendor}, {workers} gunicorn workers, {os.cpu_count()} CPUs, load from "
+          f"{'wrk' if shutil.which('wrk') else 'bench/loadgen.py'}", flush=True)  # fmt: skip
+    try:
+        echo = json.dumps({"tool_name": "echo", "payload": {"text": "Hello, World!"}}).encode()
+        warm_up = summarise(load(server, "/v1/tools/invoke", echo, tenant, seconds=2, connections=options.connections))
+        invoke = summarise(load(server, "/v1/tools/invoke", echo, tenant, seconds=options.seconds,
+                                connections=options.connections))  # fmt: skip
+        baseline = summarise(load(server, "/bench/baseline", echo, tenant, seconds=options.seconds,
+                                  connections=options.connections))  # fmt: skip
+
+        status, created = server.request("POST", "/v1/kpis", auth, json.dumps({"name": "Bench"}).encode())
+        kpi_id = json.loads(created)["kpi_id"]
+        start = datetime(2020, 1, 1, tzinfo=UTC)
+        ingest_seconds = ingest(server, auth, kpi_id, options.points, start)
+        again = [{"ts": (start + timedelta(seconds=i)).isoformat(), "value": 0.0} for i in range(BATCH)]
+        started = time.perf_counter()
+        status, answer = server.request(
+            "POST", f"/v1/kpis/{kpi_id}/points:bulk", auth, json.dumps({"points": again}).encode()
+        )
+        ingest_duplicate = time.perf_counter() - started
+        duplicates = json.loads(answer)
+
+        latest = timed_latencies(lambda n: server.request("GET", f"/v1/kpis/{kpi_id}/latest", auth)[0], 300)
+        summary_body = json.dumps({"tool_name": "kpi_summary", "payload": {"kpi_id": kpi_id, "window_days": 7}})
+        summary = timed_latencies(
+            lambda n: server.request("POST", "/v1/tools/invoke", {**auth, "Idempotency-Key": f"summary-{n}"},
+                                     summary_body.encode())[0], 300)  # fmt: skip
+
+        status, created = server.request("POST", "/v1/kpis", auth, json.dumps({"name": "Memory"}).encode())
+        memory_kpi = json.loads(created)["kpi_id"]
+        before = server.worker_rss_kb()
+        ingest(server, auth, memory_kpi, 200_000, start, batch=50_000)
+        after = server.worker_rss_kb()
+        rss_growth_mb = max(after.get(pid, 0) - size for pid, size in before.items()) / 1024
+        rss_peak_mb = max(after.values()) / 1024
+
+        os.environ.update({key: env[key] for key in ("DATABASE_URL", "GATEWAY_ENV", "DJANGO_SECRET_KEY",
+                           "GATEWAY_AUDIT_HMAC_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")})  # fmt: skip
+        import django
+
+        django.setup()
+        from audit.models import AuditLog, UsageEvent
+
+        successes = warm_up["ok"] + invoke["ok"] + len(summary)
+        metered = set(UsageEvent.objects.values_list("request_id", flat=True))
+        audited = set(AuditLog.objects.filter(outcome="success").values_list("request_id", flat=True))
+        # wrk stops counting at its deadline while up to one request per connection is still
+        # being served: those are real, answered-to-nobody invocations, and must be in the ledger too.
+        in_flight_allowance = 2 * options.connections
+    finally:
+        server.stop()
+        database.drop()
+
+    ratio = invoke["rps"] / baseline["rps"]
+    ingest_rate = options.points / ingest_seconds
+    rows = [
+        (f"echo invoke, fresh key each ({options.connections} conns, {options.seconds:g}s)",
+         f"{invoke['rps']:,.0f} req/s", f"p50 {invoke['p50_ms']:.1f} ms, p99 {invoke['p99_ms']:.1f} ms, "
+         f"non-200 {invoke['non200']}"),
+        ("baseline: minimal Django JSON view", f"{baseline['rps']:,.0f} req/s",
+         f"p50 {baseline['p50_ms']:.1f} ms, p99 {baseline['p99_ms']:.1f} ms"),
+        ("invoke / baseline", f"{ratio:.2f}", "share of the floor the gateway keeps"),
+        (f"bulk ingest, {BATCH:,}-point batches to {options.points:,}", f"{ingest_rate:,.0f} points/s",
+         f"{ingest_seconds:.1f} s in all"),
+        ("re-send a batch of 10,000 duplicates", f"{ingest_duplicate * 1000:.0f} ms",
+         f"inserted {duplicates['inserted']}, ignored {duplicates['ignored']}"),
+        (f"GET latest, {options.points:,} points", f"p50 {percentile(latest, .5) * 1000:.2f} ms",
+         f"p99 {percentile(latest, .99) * 1000:.2f} ms, mean {statistics.mean(latest) * 1000:.2f} ms"),
+        (f"kpi_summary invoke, {options.points:,} points", f"p50 {percentile(summary, .5) * 1000:.2f} ms",
+         f"p99 {percentile(summary, .99) * 1000:.2f} ms"),
+        ("worker memory, 4 x 50,000-point batches", f"+{rss_growth_mb:.1f} MB", f"peak RSS {rss_peak_mb:.0f} MB"),
+        ("ledger check", f"{len(metered)} usage / {len(audited)} audit",
+         f"{successes} answered 200, + {len(metered) - successes} in flight at the load cutoffs"),
+    ]  # fmt: skip
+    width = max(len(row[0]) for row in rows)
+    print()
+    for label, figure, note in rows:
+        print(f"{label:<{width}}  {figure:>22}  {note}")
+    if metered != audited or not successes <= len(metered) <= successes + in_flight_allowance:
+        sys.exit("LEDGER MISMATCH: audit or usage rows differ from the successful invocations")
+    print("\nledger: every metered request id has exactly one success audit row, and every 200 was metered")
+
+
+if __name__ == "__main__":
+    main()
