@@ -29,22 +29,24 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def _containers(value):
-    if isinstance(value, dict):
-        return value.values()
-    if isinstance(value, list):
-        return value
-    return ()
-
-
 def nesting_depth_exceeds(document, limit: int) -> bool:
-    """True when arrays/objects nest deeper than `limit` (iterative: deep input cannot blow the stack)."""
-    stack = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
+    """True when arrays/objects nest deeper than `limit`.
+
+    Level by level, not recursively, so deep input cannot blow the stack; json.loads
+    yields exactly dict and list, so an exact type test is enough (and cheapest).
+    """
+    level, depth = [document], 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in _containers(value) if isinstance(child, (dict, list)))
+        below = []
+        for value in level:
+            if type(value) is dict:
+                below.extend(child for child in value.values() if type(child) in (dict, list))
+            elif type(value) is list:
+                below.extend(child for child in value if type(child) in (dict, list))
+        level = below
     return False
 
 

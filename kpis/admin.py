@@ -48,7 +48,7 @@ class KpiDefinitionAdmin(admin.ModelAdmin):
 
     @admin.display(description="latest point")
     def latest_point(self, kpi: KpiDefinition) -> str:
-        point = kpi_latest_point(kpi=kpi) if kpi.pk else None
+        point = kpi_latest_point(tenant=kpi.tenant, kpi_id=kpi.id) if kpi.pk else None
         return f"{point.value} at {format_timestamp(point.ts)}" if point else "no points yet"
 
     @admin.display(description="series")

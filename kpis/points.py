@@ -27,8 +27,27 @@ def _value_error(value: object) -> str | None:
     return None
 
 
+def _point_errors(index: int, point: object) -> dict[str, list[str]]:
+    """Everything wrong with one point, keyed by its path; empty when it is fine."""
+    if not isinstance(point, dict):
+        return {f"points[{index}]": ["Expected an object with 'ts' and 'value'."]}
+    missing = {f"points[{index}].{name}": ["This field is required."] for name in ("ts", "value") if name not in point}
+    if missing:
+        return missing
+    try:
+        parse_aware_timestamp(point["ts"])
+    except TimestampError as error:
+        return {f"points[{index}].ts": [str(error)]}
+    problem = _value_error(point["value"])
+    return {f"points[{index}].value": [problem]} if problem else {}
+
+
 def points_parse(body: object) -> list[tuple[datetime, float]]:
-    """Return the batch as (UTC instant, value) pairs, or raise one 422 listing what is wrong."""
+    """Return the batch as (UTC instant, value) pairs, or raise one 422 listing what is wrong.
+
+    Ingest speed lives in this loop: a well-formed point (a dict, a parseable ts, a finite
+    float) takes the short path; anything else is examined by _point_errors.
+    """
     if not isinstance(body, dict):
         raise ValidationError({"body": ["Expected a JSON object with a 'points' array."]})
     points = body.get("points")
@@ -40,28 +59,22 @@ def points_parse(body: object) -> list[tuple[datetime, float]]:
 
     parsed: list[tuple[datetime, float]] = []
     errors: dict[str, list[str]] = {}
+    isfinite = math.isfinite
     for index, point in enumerate(points):
-        if len(errors) >= MAX_REPORTED_ERRORS:
-            break
-        if not isinstance(point, dict):
-            errors[f"points[{index}]"] = ["Expected an object with 'ts' and 'value'."]
-            continue
-        if "ts" not in point:
-            errors[f"points[{index}].ts"] = ["This field is required."]
-        if "value" not in point:
-            errors[f"points[{index}].value"] = ["This field is required."]
-        if "ts" not in point or "value" not in point:
-            continue
         try:
-            ts = parse_aware_timestamp(point["ts"])
-        except TimestampError as error:
-            errors[f"points[{index}].ts"] = [str(error)]
-            continue
-        problem = _value_error(point["value"])
-        if problem:
-            errors[f"points[{index}].value"] = [problem]
-            continue
-        parsed.append((ts, float(point["value"])))
+            ts, value = parse_aware_timestamp(point["ts"]), point["value"]
+            if type(value) is float and isfinite(value):
+                parsed.append((ts, value))
+                continue
+        except (TypeError, KeyError, TimestampError):
+            pass
+        found = _point_errors(index, point)
+        if found:
+            errors.update(found)
+            if len(errors) >= MAX_REPORTED_ERRORS:
+                break
+        else:
+            parsed.append((parse_aware_timestamp(point["ts"]), float(point["value"])))
     if errors:
         raise ValidationError(errors)
     return parsed

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from gateway_project.db import insert_rows
+from gateway_project.db import db_value, insert_rows, utc_datetime_adapter
 from gateway_project.exceptions import Conflict
 from kpis.models import KpiDefinition, KpiPoint
 from tenants.models import Tenant
@@ -32,9 +32,12 @@ def points_ingest(*, kpi: KpiDefinition, points: list[tuple[datetime, float]]) -
     first_per_instant: dict[datetime, float] = {}
     for ts, value in points:
         first_per_instant.setdefault(ts, value)
-    rows = ((kpi.tenant_id, kpi.id, ts, value) for ts, value in first_per_instant.items())
+    # Adapted column by column: the two ids once per batch, not once per point.
+    tenant_id, kpi_id = db_value(KpiPoint, "tenant", kpi.tenant_id), db_value(KpiPoint, "kpi", kpi.id)
+    ts_for_db = utc_datetime_adapter()
+    rows = ((tenant_id, kpi_id, ts_for_db(ts), value) for ts, value in first_per_instant.items())
     with transaction.atomic():
         inserted = insert_rows(
-            KpiPoint, ["tenant", "kpi", "ts", "value"], rows, ignore_conflicts_on=["tenant", "kpi", "ts"]
+            KpiPoint, ["tenant", "kpi", "ts", "value"], rows, ignore_conflicts_on=["tenant", "kpi", "ts"], adapted=True
         )
     return IngestResult(inserted=inserted, ignored=len(points) - inserted)

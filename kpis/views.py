@@ -7,7 +7,7 @@ from gateway_project.timestamps import format_timestamp
 from kpis.api_docs import kpi_create_docs, kpi_list_docs, kpi_retrieve_docs, latest_docs, points_bulk_docs
 from kpis.models import KpiDefinition
 from kpis.points import points_parse
-from kpis.selectors import kpi_latest_point, kpi_list, kpi_no_data, kpi_not_found
+from kpis.selectors import kpi_latest_or_404, kpi_list, kpi_not_found
 from kpis.serializers import KpiCreateSerializer, KpiSerializer
 from kpis.services import kpi_create, points_ingest
 from tenants.permissions import Permission
@@ -55,8 +55,5 @@ class KpiViewSet(TenantScopedViewSet):
     @latest_docs
     @action(detail=True, methods=["get"])
     def latest(self, request, kpi_id: str):
-        kpi = self.get_object()
-        point = kpi_latest_point(kpi=kpi)
-        if point is None:
-            raise kpi_no_data(kpi)
-        return Response({"kpi_id": str(kpi.id), "ts": format_timestamp(point.ts), "value": point.value})
+        kpi_uuid, point = kpi_latest_or_404(tenant=self.tenant, kpi_id=kpi_id)
+        return Response({"kpi_id": str(kpi_uuid), "ts": format_timestamp(point.ts), "value": point.value})

@@ -4,7 +4,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from gateway_project.timestamps import format_timestamp
-from kpis.selectors import kpi_first_point_since, kpi_get, kpi_latest_point, kpi_no_data
+from kpis.selectors import kpi_first_point_since, kpi_latest_or_404
 from tenants.permissions import Permission
 from tools.registry import ToolCall, tool
 
@@ -50,10 +50,7 @@ def _finite_or_none(number: float) -> float | None:
     permission=Permission.KPIS_READ,
 )
 def kpi_summary(call: ToolCall) -> dict:
-    kpi = kpi_get(tenant=call.tenant, kpi_id=call.payload["kpi_id"])
-    latest = kpi_latest_point(kpi=kpi)
-    if latest is None:
-        raise kpi_no_data(kpi)
+    kpi_id, latest = kpi_latest_or_404(tenant=call.tenant, kpi_id=call.payload["kpi_id"])
     window_days = call.payload.get("window_days", KPI_SUMMARY_SCHEMA["properties"]["window_days"]["default"])
     window = timedelta(days=int(window_days))
     try:
@@ -61,13 +58,13 @@ def kpi_summary(call: ToolCall) -> dict:
     except OverflowError:
         since = datetime.min.replace(tzinfo=UTC)
     # The latest point itself qualifies, so a start point always exists.
-    start = kpi_first_point_since(kpi=kpi, since=since)
+    start = kpi_first_point_since(tenant=call.tenant, kpi_id=kpi_id, since=since)
     delta_abs = _finite_or_none(latest.value - start.value)
     delta_pct = None
     if delta_abs is not None and start.value != 0:
         delta_pct = _finite_or_none(delta_abs / start.value * 100)
     return {
-        "kpi_id": str(kpi.id),
+        "kpi_id": str(kpi_id),
         "latest": {"ts": format_timestamp(latest.ts), "value": latest.value},
         "start": {"ts": format_timestamp(start.ts), "value": start.value},
         "delta_abs": delta_abs,

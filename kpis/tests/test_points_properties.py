@@ -67,3 +67,14 @@ def test_one_bad_point_is_named_by_its_index(points, data, damage):
     with pytest.raises(ValidationError) as refused:
         points_parse(body)
     assert list(refused.value.detail) == [f"points[{index}].{next(iter(damage))}"]
+
+
+@pytest.mark.django_db
+@given(aware)
+def test_the_fast_datetime_adapter_stores_what_djangos_would(moment):
+    from django.db import connection
+
+    from gateway_project.db import utc_datetime_adapter
+
+    utc = moment.astimezone(UTC)
+    assert utc_datetime_adapter()(utc) == connection.ops.adapt_datetimefield_value(utc)

@@ -35,6 +35,9 @@ def test_point_selectors_read_only_their_kpi(acme_admin, two_tenants_kpis):
     baker.make(KpiPoint, tenant=ours.tenant, kpi=ours, ts=datetime(2026, 1, 1, tzinfo=UTC), value=1)
     baker.make(KpiPoint, tenant=theirs.tenant, kpi=theirs, ts=datetime(2026, 2, 1, tzinfo=UTC), value=2)
 
-    assert kpi_latest_point(kpi=ours).value == 1
-    assert kpi_first_point_since(kpi=ours, since=datetime(2025, 1, 1, tzinfo=UTC)).value == 1
-    assert kpi_first_point_since(kpi=ours, since=datetime(2026, 1, 2, tzinfo=UTC)) is None
+    tenant = acme_admin.tenant
+    assert kpi_latest_point(tenant=tenant, kpi_id=ours.id).value == 1
+    assert kpi_first_point_since(tenant=tenant, kpi_id=ours.id, since=datetime(2025, 1, 1, tzinfo=UTC)).value == 1
+    assert kpi_first_point_since(tenant=tenant, kpi_id=ours.id, since=datetime(2026, 1, 2, tzinfo=UTC)) is None
+    # The other tenant's id names nothing here, though its points exist.
+    assert kpi_latest_point(tenant=tenant, kpi_id=theirs.id) is None
