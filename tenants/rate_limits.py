@@ -66,6 +66,16 @@ def _key(limit: Limit, window: int) -> str:
     return f"rl:{limit.subject}:{window}"
 
 
+def _count_one(key: str) -> int:
+    """Add one to the window's counter (a single atomic INCR when it exists, as it mostly does)."""
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first request: create the counter, unless a racer just did
+        if cache.add(key, 1, timeout=2 * WINDOW_SECONDS):
+            return 1
+        return cache.incr(key)
+
+
 def rate_limit_check(limits: Sequence[Limit], *, now: float | None = None) -> None:
     """Count one request against each limit; raise RateLimited at the first one exceeded.
 
@@ -82,9 +92,7 @@ def rate_limit_check(limits: Sequence[Limit], *, now: float | None = None) -> No
     try:
         previous = cache.get_many([_key(limit, window - 1) for limit in active])
         for limit in active:
-            current_key = _key(limit, window)
-            cache.add(current_key, 0, timeout=2 * WINDOW_SECONDS)
-            current = cache.incr(current_key)
+            current = _count_one(_key(limit, window))
             estimate = previous.get(_key(limit, window - 1), 0) * (1 - into_window / WINDOW_SECONDS) + current
             if estimate > limit.per_minute:
                 raise RateLimited(limit, retry_after=max(1, math.ceil(WINDOW_SECONDS - into_window)))
