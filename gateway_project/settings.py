@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "gateway_project.request_context.RequestContextMiddleware",
+    "gateway_project.middleware.CollectAfterLargeBodiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gateway_project.middleware.HeaderLimitsMiddleware",
     "gateway_project.middleware.RequireContentLengthMiddleware",
