@@ -73,26 +73,24 @@ class GatewayServer:
         self.log.close()
 
 
-@pytest.fixture
-def gateway_server(transactional_db, tmp_path):
-    """Base URL of a gunicorn gateway with 4 worker processes sharing the test database."""
-    server = GatewayServer(tmp_path / "gunicorn.log")
+def serve(server: GatewayServer):
     try:
         server.wait_until_healthy()
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def gateway_server(transactional_db, tmp_path):
+    """Base URL of a gunicorn gateway with 4 worker processes sharing the test database."""
+    yield from serve(GatewayServer(tmp_path / "gunicorn.log"))
 
 
 @pytest.fixture
 def production_tools_server(transactional_db, tmp_path):
     """Like gateway_server, on the real settings: only the real tools, none of the test-only ones."""
-    server = GatewayServer(tmp_path / "gunicorn.log", workers=2, settings_module="gateway_project.settings")
-    try:
-        server.wait_until_healthy()
-        yield server.url
-    finally:
-        server.stop()
+    yield from serve(GatewayServer(tmp_path / "gunicorn.log", workers=2, settings_module="gateway_project.settings"))
 
 
 @pytest.fixture

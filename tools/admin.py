@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 
+from gateway_project.admin_mixins import ReadOnlyAdminMixin
 from tools.models import IdempotencyKey
 
 
@@ -25,7 +26,7 @@ class KeyStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(ReadOnlyAdminMixin):
     """Read-only: keys change only through invocations and purge_idempotency_keys."""
 
     list_display = ["key", "state", "tenant", "user", "endpoint", "response_status", "created_at", "expires_at"]
@@ -40,12 +41,3 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
         if record.is_expired:
             return "expired"
         return "completed" if record.is_completed else "in progress"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -146,7 +146,7 @@ class TestCsvExport:
             query=f"tenant__id__exact={acme_admin.tenant.id}",
         )  # fmt: skip
         assert len(rows) == 4
-        assert {row["tenant"] for row in rows} == {"Acme"}
+        assert {row["tenant_name"] for row in rows} == {"Acme"}
         assert [int(row["seq"]) for row in rows] == [1, 2, 3, 4]
 
     def test_exports_usage(self, admin_client, ledger):
