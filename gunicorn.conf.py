@@ -1,14 +1,15 @@
 """gunicorn settings read from ./gunicorn.conf.py wherever gunicorn starts in this directory.
 
 gunicorn's own request limits answer in plain text; they are set above the gateway's
-(GATEWAY_MAX_HEADER_BYTES, GATEWAY_MAX_HEADERS_TOTAL_BYTES), so a client over the
-gateway's limit gets the JSON 431 and gunicorn's only catches the truly absurd.
+(GATEWAY_MAX_HEADER_BYTES, GATEWAY_MAX_HEADERS_TOTAL_BYTES, GATEWAY_MAX_HEADER_COUNT),
+so a client over the gateway's limit gets the JSON 431. Only a request line over 8,190
+bytes, gunicorn's hard ceiling, still meets gunicorn's text answer.
 """
 
 import os
 
-limit_request_line = 8190  # gunicorn's maximum
-limit_request_fields = 200
+limit_request_line = 8190  # gunicorn's maximum: a longer request line gets gunicorn's own 414
+limit_request_fields = 32768  # gunicorn's maximum; the gateway's own count limit answers first
 limit_request_field_size = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", 65536))
 # A tool call may legitimately take a while; the idempotency lock timeout (60 s) is longer.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))

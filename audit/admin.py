@@ -24,7 +24,8 @@ class ToolFilter(admin.SimpleListFilter):
         return [(tool.name, tool.name) for tool in registry.all()]
 
     def queryset(self, request, queryset):
-        return queryset.filter(tool_name=self.value()) if self.value() else queryset
+        # Only a registered name filters: anything else (a NUL, say) cannot be in the table anyway.
+        return queryset.filter(tool_name=self.value()) if registry.get(self.value() or "") else queryset
 
 
 class ReadOnlyLedgerAdmin(ReadOnlyAdminMixin):

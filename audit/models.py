@@ -68,6 +68,8 @@ class AuditLog(AppendOnlyModel):
     api_key_fingerprint = models.CharField(max_length=16, blank=True)
     payload_fingerprint = models.CharField(max_length=64, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # What the usage row for this success meters (0 otherwise): the chain vouches for the ledger.
+    units = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

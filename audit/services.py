@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash
+from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash, keyed_payload_fingerprint
 from audit.models import AuditLog, UsageEvent
 from gateway_project.client_ip import client_ip
 from gateway_project.db import db_value, fetch_one, insert_rows
@@ -69,6 +69,7 @@ def audit_record(
     status_code: int,
     error_code: str = "",
     payload_fingerprint: str = "",
+    units: int = 0,
     created_at: datetime | None = None,
     duration_ms: int | None = None,
 ) -> int:
@@ -89,7 +90,7 @@ def audit_record(
         "presented_user_id": attempt.presented_user_id,
         "outcome": outcome,
         "action": "tools.invoke",
-        "tool_name": tool_name[:100],
+        "tool_name": _printable(tool_name, 100),
         "request_id": attempt.request_id,
         "idempotency_key": idempotency_key[:255],
         "status_code": status_code,
@@ -97,8 +98,9 @@ def audit_record(
         "client_ip": attempt.client_ip,
         "user_agent": attempt.user_agent,
         "api_key_fingerprint": attempt.api_key_fingerprint,
-        "payload_fingerprint": payload_fingerprint,
+        "payload_fingerprint": keyed_payload_fingerprint(payload_fingerprint),
         "duration_ms": duration_ms,
+        "units": units,
         "created_at": created_at or timezone.now(),
     }
     # Outside a transaction (a rejection's audit row) open one, so the lock has something to last for.

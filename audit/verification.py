@@ -2,8 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.db import connection
+from django.db.models import Exists, OuterRef
+
 from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash, audit_seal_hash
-from audit.models import AuditLog, AuditSeal
+from audit.ledger_lock import UNLOCK_TABLE
+from audit.models import AuditLog, AuditSeal, Outcome, UsageEvent
 from tenants.models import Tenant
 
 
@@ -15,7 +19,8 @@ class ChainBreak:
     # changed: a row's content no longer matches its HMAC (edited, or inserted without the key);
     # removed: rows missing from the middle, or newest rows missing against a seal;
     # reordered: a row that is intact but no longer follows its predecessor;
-    # seal_changed / seal_removed: the seals themselves were edited or deleted.
+    # seal_changed / seal_removed: the seals themselves were edited or deleted;
+    # usage_unexplained / usage_missing: the usage ledger no longer matches the chain's successes.
     problem: str
     detail: str
 
@@ -25,11 +30,16 @@ class VerificationReport:
     tenants: int
     rows: int
     seals: int
-    first_break: ChainBreak | None
+    breaks: list[ChainBreak]  # the first break of each tenant whose trail is not intact
+    triggers_unlocked: bool = False
 
     @property
     def intact(self) -> bool:
-        return self.first_break is None
+        return not self.breaks and not self.triggers_unlocked
+
+    @property
+    def first_break(self) -> ChainBreak | None:
+        return self.breaks[0] if self.breaks else None
 
 
 def _row_break(tenant: str, row: dict, expected_seq: int, expected_prev: str) -> ChainBreak | None:
@@ -62,6 +72,30 @@ def _seal_break(tenant: str, seals: list[dict], row_hashes: dict[int, str], last
     return None
 
 
+def _usage_break(tenant_id) -> ChainBreak | None:
+    """The usage ledger must match the chain's successes one for one: the chain vouches for it.
+
+    A usage row no success row vouches for (same request, user, tool and units) was inserted
+    or edited; a success row without its usage row means the usage row was deleted.
+    """
+    tenant = str(tenant_id)
+    vouched = AuditLog.objects.filter(
+        tenant_id=tenant_id, outcome=Outcome.SUCCESS, request_id=OuterRef("request_id"),
+        user_id=OuterRef("user_id"), tool_name=OuterRef("tool_name"), units=OuterRef("units"),
+    )  # fmt: skip
+    stray = UsageEvent.objects.filter(tenant_id=tenant_id).exclude(Exists(vouched)).order_by("id").first()
+    if stray is not None:
+        detail = f"usage row {stray.id} (request {stray.request_id}) matches no success in the audit chain"
+        return ChainBreak(tenant, 0, None, "usage_unexplained", detail)
+    metered = UsageEvent.objects.filter(tenant_id=tenant_id, request_id=OuterRef("request_id"))
+    unmetered = AuditLog.objects.filter(tenant_id=tenant_id, outcome=Outcome.SUCCESS).exclude(Exists(metered))
+    missing = unmetered.order_by("seq").values("id", "seq", "request_id").first()
+    if missing is not None:
+        detail = f"row {missing['seq']} (request {missing['request_id']}) succeeded but its usage row is gone"
+        return ChainBreak(tenant, missing["seq"], missing["id"], "usage_missing", detail)
+    return None
+
+
 def _verify_tenant(tenant_id) -> tuple[int, int, ChainBreak | None]:
     tenant = str(tenant_id)
     seals = list(AuditSeal.objects.filter(tenant_id=tenant_id).order_by("seq").values())
@@ -77,15 +111,25 @@ def _verify_tenant(tenant_id) -> tuple[int, int, ChainBreak | None]:
         if row["seq"] in sealed_positions:
             row_hashes[row["seq"]] = row["row_hash"]
         expected_seq, expected_prev = row["seq"] + 1, row["row_hash"]
-    return rows, len(seals), _seal_break(tenant, seals, row_hashes, last_seq=expected_seq - 1)
+    found = _seal_break(tenant, seals, row_hashes, last_seq=expected_seq - 1) or _usage_break(tenant_id)
+    return rows, len(seals), found
+
+
+def _triggers_unlocked() -> bool:
+    """A committed unlock row switches the ledger triggers off for every connection."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {UNLOCK_TABLE}")  # noqa: S608 - a constant name
+        return cursor.fetchone()[0] > 0
 
 
 def audit_chain_verify(*, tenant: Tenant | None = None) -> VerificationReport:
+    """Check every tenant (or one) to the end; a break in one never hides another's."""
     tenant_ids = [tenant.id] if tenant else list(Tenant.objects.order_by("id").values_list("id", flat=True))
     total_rows = total_seals = 0
-    for checked, tenant_id in enumerate(tenant_ids, start=1):
-        rows, seals, first_break = _verify_tenant(tenant_id)
+    breaks = []
+    for tenant_id in tenant_ids:
+        rows, seals, found = _verify_tenant(tenant_id)
         total_rows, total_seals = total_rows + rows, total_seals + seals
-        if first_break:
-            return VerificationReport(checked, total_rows, total_seals, first_break)
-    return VerificationReport(len(tenant_ids), total_rows, total_seals, None)
+        if found:
+            breaks.append(found)
+    return VerificationReport(len(tenant_ids), total_rows, total_seals, breaks, _triggers_unlocked())

@@ -113,7 +113,8 @@ class Server:
                     return
             except OSError:
                 time.sleep(0.1)
-        sys.exit("the gateway did not become healthy; see gunicorn.log")
+        self.stop()
+        raise RuntimeError(f"the gateway did not become healthy; see {workdir / 'gunicorn.log'}")
 
     def request(self, method: str, path: str, headers: dict | None = None, body: bytes | None = None):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -210,6 +211,18 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
     database = Database(workdir)
+    server = None
+    try:
+        server, tenant, auth, env = _start(database, workdir, workers)
+        figures = _measure(server, tenant, auth, env, options)
+    finally:
+        if server is not None:
+            server.stop()
+        database.drop()
+    _report(figures, options)
+
+
+def _start(database: "Database", workdir: Path, workers: int):
     env = server_environment(database.url)
     manage(env, "migrate", "--noinput", "-v0")
     tenant = json.loads(manage(env, "create_tenant", "--name", "Bench", "--region", "local", "--admin-email", "b@x.io"))
@@ -218,75 +231,82 @@ def main() -> None:
     server = Server(env, workers, workdir)
     print(f"bench: {database.vendor}, {workers} gunicorn workers, {os.cpu_count()} CPUs, load from "
           f"{'wrk' if shutil.which('wrk') else 'bench/loadgen.py'}", flush=True)  # fmt: skip
-    try:
-        echo = json.dumps({"tool_name": "echo", "payload": {"text": "Hello, World!"}}).encode()
-        warm_up = summarise(load(server, "/v1/tools/invoke", echo, tenant, seconds=2, connections=options.connections))
-        invoke = summarise(load(server, "/v1/tools/invoke", echo, tenant, seconds=options.seconds,
-                                connections=options.connections))  # fmt: skip
-        baseline = summarise(load(server, "/bench/baseline", echo, tenant, seconds=options.seconds,
-                                  connections=options.connections))  # fmt: skip
+    return server, tenant, auth, env
 
-        status, created = server.request("POST", "/v1/kpis", auth, json.dumps({"name": "Bench"}).encode())
-        kpi_id = json.loads(created)["kpi_id"]
-        start = datetime(2020, 1, 1, tzinfo=UTC)
-        ingest_seconds = ingest(server, auth, kpi_id, options.points, start)
-        again = [{"ts": (start + timedelta(seconds=i)).isoformat(), "value": 0.0} for i in range(BATCH)]
-        started = time.perf_counter()
-        status, answer = server.request(
-            "POST", f"/v1/kpis/{kpi_id}/points:bulk", auth, json.dumps({"points": again}).encode()
-        )
-        ingest_duplicate = time.perf_counter() - started
-        duplicates = json.loads(answer)
 
-        latest = timed_latencies(lambda n: server.request("GET", f"/v1/kpis/{kpi_id}/latest", auth)[0], 300)
-        summary_body = json.dumps({"tool_name": "kpi_summary", "payload": {"kpi_id": kpi_id, "window_days": 7}})
-        summary = timed_latencies(
-            lambda n: server.request("POST", "/v1/tools/invoke", {**auth, "Idempotency-Key": f"summary-{n}"},
-                                     summary_body.encode())[0], 300)  # fmt: skip
+def _measure(server: "Server", tenant: dict, auth: dict, env: dict, options) -> dict:
+    echo = json.dumps({"tool_name": "echo", "payload": {"text": "Hello, World!"}}).encode()
+    warm_up = summarise(load(server, "/v1/tools/invoke", echo, tenant, seconds=2, connections=options.connections))
+    invoke = summarise(load(server, "/v1/tools/invoke", echo, tenant, seconds=options.seconds,
+                            connections=options.connections))  # fmt: skip
+    baseline = summarise(load(server, "/bench/baseline", echo, tenant, seconds=options.seconds,
+                              connections=options.connections))  # fmt: skip
 
-        status, created = server.request("POST", "/v1/kpis", auth, json.dumps({"name": "Memory"}).encode())
-        memory_kpi = json.loads(created)["kpi_id"]
-        before = server.worker_rss_kb()
-        ingest(server, auth, memory_kpi, 200_000, start, batch=50_000)
-        after = server.worker_rss_kb()
-        rss_growth_mb = max(after.get(pid, 0) - size for pid, size in before.items()) / 1024
-        rss_peak_mb = max(after.values()) / 1024
+    status, created = server.request("POST", "/v1/kpis", auth, json.dumps({"name": "Bench"}).encode())
+    kpi_id = json.loads(created)["kpi_id"]
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    ingest_seconds = ingest(server, auth, kpi_id, options.points, start)
+    again = [{"ts": (start + timedelta(seconds=i)).isoformat(), "value": 0.0} for i in range(BATCH)]
+    started = time.perf_counter()
+    status, answer = server.request(
+        "POST", f"/v1/kpis/{kpi_id}/points:bulk", auth, json.dumps({"points": again}).encode()
+    )
+    duplicate_seconds = time.perf_counter() - started
 
-        os.environ.update({key: env[key] for key in ("DATABASE_URL", "GATEWAY_ENV", "DJANGO_SECRET_KEY",
-                           "GATEWAY_AUDIT_HMAC_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")})  # fmt: skip
-        import django
+    latest = timed_latencies(lambda n: server.request("GET", f"/v1/kpis/{kpi_id}/latest", auth)[0], 300)
+    summary_body = json.dumps({"tool_name": "kpi_summary", "payload": {"kpi_id": kpi_id, "window_days": 7}})
+    summary = timed_latencies(
+        lambda n: server.request("POST", "/v1/tools/invoke", {**auth, "Idempotency-Key": f"summary-{n}"},
+                                 summary_body.encode())[0], 300)  # fmt: skip
 
-        django.setup()
-        from audit.models import AuditLog, UsageEvent
+    status, created = server.request("POST", "/v1/kpis", auth, json.dumps({"name": "Memory"}).encode())
+    before = server.worker_rss_kb()
+    ingest(server, auth, json.loads(created)["kpi_id"], 200_000, start, batch=50_000)
+    after = server.worker_rss_kb()
 
-        successes = warm_up["ok"] + invoke["ok"] + len(summary)
-        metered = set(UsageEvent.objects.values_list("request_id", flat=True))
-        audited = set(AuditLog.objects.filter(outcome="success").values_list("request_id", flat=True))
-        # wrk stops counting at its deadline while up to one request per connection is still
-        # being served: those are real, answered-to-nobody invocations, and must be in the ledger too.
-        in_flight_allowance = 2 * options.connections
-    finally:
-        server.stop()
-        database.drop()
+    os.environ.update({key: env[key] for key in ("DATABASE_URL", "GATEWAY_ENV", "DJANGO_SECRET_KEY",
+                       "GATEWAY_AUDIT_HMAC_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")})  # fmt: skip
+    import django
 
-    ratio = invoke["rps"] / baseline["rps"]
-    ingest_rate = options.points / ingest_seconds
+    django.setup()
+    from audit.models import AuditLog, UsageEvent
+
+    return {
+        "invoke": invoke,
+        "baseline": baseline,
+        "ingest_seconds": ingest_seconds,
+        "duplicate_seconds": duplicate_seconds,
+        "duplicates": json.loads(answer),
+        "latest": latest,
+        "summary": summary,
+        "rss_growth_mb": max(after.get(pid, 0) - size for pid, size in before.items()) / 1024,
+        "rss_peak_mb": max(after.values()) / 1024,
+        "successes": warm_up["ok"] + invoke["ok"] + len(summary),
+        "metered": set(UsageEvent.objects.values_list("request_id", flat=True)),
+        "audited": set(AuditLog.objects.filter(outcome="success").values_list("request_id", flat=True)),
+    }
+
+
+def _report(figures: dict, options) -> None:
+    invoke, baseline, latest, summary = figures["invoke"], figures["baseline"], figures["latest"], figures["summary"]
+    metered, audited, successes = figures["metered"], figures["audited"], figures["successes"]
     rows = [
         (f"echo invoke, fresh key each ({options.connections} conns, {options.seconds:g}s)",
          f"{invoke['rps']:,.0f} req/s", f"p50 {invoke['p50_ms']:.1f} ms, p99 {invoke['p99_ms']:.1f} ms, "
          f"non-200 {invoke['non200']}"),
         ("baseline: minimal Django JSON view", f"{baseline['rps']:,.0f} req/s",
          f"p50 {baseline['p50_ms']:.1f} ms, p99 {baseline['p99_ms']:.1f} ms"),
-        ("invoke / baseline", f"{ratio:.2f}", "share of the floor the gateway keeps"),
-        (f"bulk ingest, {BATCH:,}-point batches to {options.points:,}", f"{ingest_rate:,.0f} points/s",
-         f"{ingest_seconds:.1f} s in all"),
-        ("re-send a batch of 10,000 duplicates", f"{ingest_duplicate * 1000:.0f} ms",
-         f"inserted {duplicates['inserted']}, ignored {duplicates['ignored']}"),
+        ("invoke / baseline", f"{invoke['rps'] / baseline['rps']:.2f}", "share of the floor the gateway keeps"),
+        (f"bulk ingest, {BATCH:,}-point batches to {options.points:,}",
+         f"{options.points / figures['ingest_seconds']:,.0f} points/s", f"{figures['ingest_seconds']:.1f} s in all"),
+        ("re-send a batch of 10,000 duplicates", f"{figures['duplicate_seconds'] * 1000:.0f} ms",
+         f"inserted {figures['duplicates']['inserted']}, ignored {figures['duplicates']['ignored']}"),
         (f"GET latest, {options.points:,} points", f"p50 {percentile(latest, .5) * 1000:.2f} ms",
          f"p99 {percentile(latest, .99) * 1000:.2f} ms, mean {statistics.mean(latest) * 1000:.2f} ms"),
         (f"kpi_summary invoke, {options.points:,} points", f"p50 {percentile(summary, .5) * 1000:.2f} ms",
          f"p99 {percentile(summary, .99) * 1000:.2f} ms"),
-        ("worker memory, 4 x 50,000-point batches", f"+{rss_growth_mb:.1f} MB", f"peak RSS {rss_peak_mb:.0f} MB"),
+        ("worker memory, 4 x 50,000-point batches", f"+{figures['rss_growth_mb']:.1f} MB",
+         f"peak RSS {figures['rss_peak_mb']:.0f} MB"),
         ("ledger check", f"{len(metered)} usage / {len(audited)} audit",
          f"{successes} answered 200, + {len(metered) - successes} in flight at the load cutoffs"),
     ]  # fmt: skip
@@ -294,6 +314,9 @@ def main() -> None:
     print()
     for label, figure, note in rows:
         print(f"{label:<{width}}  {figure:>22}  {note}")
+    # wrk stops counting at its deadline while up to one request per connection is still being
+    # served: those are real invocations answered to nobody, and belong in the ledger too.
+    in_flight_allowance = 2 * options.connections
     if metered != audited or not successes <= len(metered) <= successes + in_flight_allowance:
         sys.exit("LEDGER MISMATCH: audit or usage rows differ from the successful invocations")
     print("\nledger: every metered request id has exactly one success audit row, and every 200 was metered")

@@ -36,6 +36,8 @@ class HeaderLimitsMiddleware:
     def __call__(self, request):
         each, total = settings.GATEWAY_MAX_HEADER_BYTES, settings.GATEWAY_MAX_HEADERS_TOTAL_BYTES
         headers = [(key, value) for key, value in request.META.items() if key.startswith("HTTP_")]
+        if len(headers) > settings.GATEWAY_MAX_HEADER_COUNT:
+            return _too_large(f"More than {settings.GATEWAY_MAX_HEADER_COUNT} request headers")
         for key, value in headers:
             if len(key) + len(value) > each:
                 name = key.removeprefix("HTTP_").replace("_", "-").title()[:64]

@@ -46,6 +46,8 @@ SECRET_KEY = _secret_key()
 if PRODUCTION and not env_str("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("Set ALLOWED_HOSTS (comma-separated host names) when GATEWAY_ENV=production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+if PRODUCTION and "*" in ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS may not be '*' when GATEWAY_ENV=production: name the hosts")
 
 # Proxies in front of the gateway whose X-Forwarded-For / X-Forwarded-Proto we believe.
 # 0: the socket address is the client. N: the client is N hops back in X-Forwarded-For.
@@ -198,9 +200,12 @@ SPECTACULAR_SETTINGS = {
 # Open registration lets anyone create tenants and users (the seed's walk-through);
 # in production tenants come from manage.py create_tenant.
 GATEWAY_OPEN_REGISTRATION = env_bool("GATEWAY_OPEN_REGISTRATION", not PRODUCTION)
+if PRODUCTION and GATEWAY_OPEN_REGISTRATION:
+    raise ImproperlyConfigured("GATEWAY_OPEN_REGISTRATION cannot be on when GATEWAY_ENV=production")
 # Request headers, each and all together (gunicorn's own, larger limits stay behind these).
 GATEWAY_MAX_HEADER_BYTES = env_int("GATEWAY_MAX_HEADER_BYTES", 8 * 1024, minimum=1024)
 GATEWAY_MAX_HEADERS_TOTAL_BYTES = env_int("GATEWAY_MAX_HEADERS_TOTAL_BYTES", 32 * 1024, minimum=4096)
+GATEWAY_MAX_HEADER_COUNT = env_int("GATEWAY_MAX_HEADER_COUNT", 100, minimum=10)
 GATEWAY_MAX_KPI_DESCRIPTION_LENGTH = env_int("GATEWAY_MAX_KPI_DESCRIPTION_LENGTH", 2000, minimum=1)
 GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 # Deeper documents are refused before anything recurses over them.
@@ -212,7 +217,7 @@ GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env_int("GATEWAY_IDEMPOTENCY_LOCK_TIM
 GATEWAY_IDEMPOTENCY_RETENTION_HOURS = env_int("GATEWAY_IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)
 # Keys the audit hash chain. It must never be stored in the database; production requires
 # it explicitly, since the development default changes whenever the secret key does.
-if PRODUCTION and not env_str("GATEWAY_AUDIT_HMAC_KEY"):
+if PRODUCTION and len(env_str("GATEWAY_AUDIT_HMAC_KEY") or "") < 32:
     raise ImproperlyConfigured("Set GATEWAY_AUDIT_HMAC_KEY (32+ random characters) when GATEWAY_ENV=production")
 GATEWAY_AUDIT_HMAC_KEY = (
     env_str("GATEWAY_AUDIT_HMAC_KEY")

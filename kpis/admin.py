@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 
+from gateway_project.admin_mixins import NulSafeSearchMixin
 from gateway_project.charts import downsample, line_chart
 from gateway_project.timestamps import format_timestamp
+from kpis.forms import KpiDefinitionForm
 from kpis.models import KpiDefinition, KpiPoint
 from kpis.selectors import kpi_latest_point
 
@@ -13,7 +15,8 @@ CHART_POINTS = 600
 
 
 @admin.register(KpiDefinition)
-class KpiDefinitionAdmin(admin.ModelAdmin):
+class KpiDefinitionAdmin(NulSafeSearchMixin):
+    form = KpiDefinitionForm
     list_display = ["name", "tenant", "unit", "latest_value", "latest_ts", "created_at"]
     list_filter = ["tenant"]
     search_fields = ["name", "=id"]

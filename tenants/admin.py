@@ -3,8 +3,10 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 
+from gateway_project.admin_mixins import NulSafeSearchMixin
 from kpis.models import KpiDefinition
 from tenants.api_keys import api_key_digest, api_key_generate
+from tenants.forms import TenantUserForm
 from tenants.models import Tenant, TenantUser
 from tenants.services import tenant_api_key_rotate
 
@@ -24,6 +26,7 @@ def api_keys_page(request, admin_site, issued: list[tuple[Tenant, str]], title: 
 
 class TenantUserInline(admin.TabularInline):
     model = TenantUser
+    form = TenantUserForm
     fields = ["email", "role", "id", "created_at"]
     readonly_fields = ["id", "created_at"]
     extra = 0
@@ -34,7 +37,7 @@ class TenantUserInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(NulSafeSearchMixin):
     list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at"]
     search_fields = ["name", "=id"]
     list_filter = ["region"]
@@ -71,15 +74,21 @@ class TenantAdmin(admin.ModelAdmin):
     def response_add(self, request, tenant, post_url_continue=None):
         return api_keys_page(request, self.admin_site, [(tenant, request._issued_api_key)], "Tenant created")
 
-    @admin.action(description="Rotate the API key of the selected tenants (old keys stop working at once)")
+    @admin.action(
+        description="Rotate the API key of the selected tenants (old keys stop working at once)",
+        permissions=["change"],  # a key is a tenant's credential: viewing tenants is not enough
+    )
     def rotate_api_keys(self, request, queryset):
         issued = [(tenant, tenant_api_key_rotate(tenant=tenant)) for tenant in queryset]
+        for tenant, _ in issued:
+            self.log_change(request, tenant, "Rotated the API key.")
         self.message_user(request, f"Rotated {len(issued)} API key(s).")
         return api_keys_page(request, self.admin_site, issued, "New API keys")
 
 
 @admin.register(TenantUser)
-class TenantUserAdmin(admin.ModelAdmin):
+class TenantUserAdmin(NulSafeSearchMixin):
+    form = TenantUserForm
     list_display = ["email", "role", "tenant", "id", "created_at"]
     list_filter = ["role", "tenant"]
     search_fields = ["email", "=id"]

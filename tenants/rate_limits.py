@@ -49,11 +49,12 @@ def _configured(override: int | None, default: int) -> int:
 
 
 def tenant_limits(tenant: Tenant, user: TenantUser) -> list[Limit]:
+    """The user's limit first: a user over its own limit is refused before it counts for the tenant."""
     return [
-        Limit("tenant", f"t:{tenant.id}",
-              _configured(tenant.rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE)),
         Limit("user", f"u:{tenant.id}:{user.id}",
               _configured(tenant.user_rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_USER_PER_MINUTE)),
+        Limit("tenant", f"t:{tenant.id}",
+              _configured(tenant.rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE)),
     ]  # fmt: skip
 
 
@@ -81,6 +82,8 @@ def rate_limit_check(limits: Sequence[Limit], *, now: float | None = None) -> No
 
     The estimate weighs the previous window by how much of it still overlaps the last
     minute (Cloudflare's sliding-window counter): no burst of twice the limit at a boundary.
+    Only admitted requests count: a refused one is taken back off every counter it touched,
+    so one user hammering its own limit does not use up its colleagues' tenant limit.
     """
     global _cache_down_until
     active = [limit for limit in limits if limit.per_minute > 0]
@@ -91,10 +94,14 @@ def rate_limit_check(limits: Sequence[Limit], *, now: float | None = None) -> No
     window = int(window)
     try:
         previous = cache.get_many([_key(limit, window - 1) for limit in active])
+        counted = []
         for limit in active:
-            current = _count_one(_key(limit, window))
+            counted.append(_key(limit, window))
+            current = _count_one(counted[-1])
             estimate = previous.get(_key(limit, window - 1), 0) * (1 - into_window / WINDOW_SECONDS) + current
             if estimate > limit.per_minute:
+                for key in counted:
+                    cache.decr(key)
                 raise RateLimited(limit, retry_after=max(1, math.ceil(WINDOW_SECONDS - into_window)))
     except RateLimited:
         raise

@@ -12,6 +12,13 @@ def test_an_oversized_header_gets_the_json_431(gateway_server):
     assert response.json()["code"] == "header_too_large"
 
 
+def test_hundreds_of_headers_get_the_json_431(gateway_server):
+    headers = {f"X-Filler-{index}": "x" for index in range(300)}
+    response = requests.get(f"{gateway_server}/healthz", headers=headers, timeout=10)
+    assert response.status_code == 431
+    assert response.json()["code"] == "header_too_large"
+
+
 def test_an_oversized_body_gets_the_json_413(gateway_server):
     body = b'{"name": "' + b"x" * (11 * 1024 * 1024) + b'"}'
     response = requests.post(

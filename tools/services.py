@@ -56,6 +56,7 @@ def _render(document: dict) -> str:
 
 
 def _audit(invocation: Invocation, *, outcome: str, status: int, error_code: str = "") -> None:
+    """Audit this invocation; a success also records the units its usage row meters."""
     audit_record(
         tenant=invocation.tenant,
         user=invocation.user,
@@ -66,6 +67,7 @@ def _audit(invocation: Invocation, *, outcome: str, status: int, error_code: str
         status_code=status,
         error_code=error_code,
         payload_fingerprint=invocation.fingerprint,
+        units=invocation.tool.units if outcome == Outcome.SUCCESS else 0,
     )
 
 

@@ -20,7 +20,8 @@ def attempt(**overrides) -> Attempt:
     return Attempt(**fields)
 
 
-def record_audit(actor, **overrides):
+def record_audit(actor, *, metered: bool = False, **overrides):
+    """One audit row; `metered=True` writes a success's usage row too, as an invocation would."""
     fields = {
         "tenant": actor.tenant,
         "user": actor.user,
@@ -31,7 +32,13 @@ def record_audit(actor, **overrides):
         "attempt": attempt(),
         **overrides,
     }
-    return audit_record(**fields)
+    if metered and fields["outcome"] == "success":
+        fields["units"] = fields.get("units") or 1
+    seq = audit_record(**fields)
+    if metered and fields["outcome"] == "success":
+        usage_record(tenant=actor.tenant, user=actor.user, tool_name=fields["tool_name"], units=fields["units"],
+                     request_id=fields["attempt"].request_id)  # fmt: skip
+    return seq
 
 
 @pytest.fixture

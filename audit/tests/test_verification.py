@@ -1,16 +1,17 @@
 """verify_audit finds rows changed, removed, reordered or forged, and the newest rows deleted after a seal."""
 
 import json
+import threading
 import uuid
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from audit.chain import GENESIS_HASH, audit_row_hash
 from audit.ledger_lock import ledger_unlocked
-from audit.models import AuditLog, AuditSeal
+from audit.models import AuditLog, AuditSeal, UsageEvent
 from audit.services import usage_record
 from audit.tests.test_models import record_audit
 from audit.verification import audit_chain_verify
@@ -40,9 +41,9 @@ def verify_command(*args) -> tuple[int, dict]:
 @pytest.fixture
 def chain(acme_admin, outsider):
     for _ in range(5):
-        record_audit(acme_admin)
+        record_audit(acme_admin, metered=True)
     for _ in range(3):
-        record_audit(outsider)
+        record_audit(outsider, metered=True)
     return acme_admin.tenant
 
 
@@ -104,9 +105,9 @@ class TestTampering:
         tamper(
             "INSERT INTO audit_logs (tenant_id, seq, prev_hash, row_hash, presented_user_id, outcome, action, "
             "tool_name, request_id, idempotency_key, status_code, error_code, user_agent, api_key_fingerprint, "
-            "payload_fingerprint, created_at) "
-            "SELECT tenant_id, seq + 1, row_hash, %s, '', 'success', 'tools.invoke', 'echo', %s, '', 200, '', '', "
-            "'', '', created_at FROM audit_logs WHERE id = %s",
+            "payload_fingerprint, units, created_at) "
+            "SELECT tenant_id, seq + 1, row_hash, %s, '', 'error', 'tools.invoke', 'echo', %s, '', 200, '', '', "
+            "'', '', 0, created_at FROM audit_logs WHERE id = %s",
             "f" * 64,
             uuid.uuid4().hex if connection.vendor == "sqlite" else str(uuid.uuid4()),
             last.id,
@@ -125,6 +126,40 @@ class TestTampering:
         found = audit_chain_verify().first_break
         assert (found.seq, found.problem) == (4, "reordered")
 
+    def test_a_deleted_usage_row_is_caught(self, chain):
+        victim = UsageEvent.objects.filter(tenant=chain).order_by("id")[1]
+        tamper("DELETE FROM usage_events WHERE id = %s", victim.id)
+
+        found = audit_chain_verify(tenant=chain).first_break
+
+        assert (found.problem, found.seq) == ("usage_missing", 2)
+        assert str(victim.request_id) in found.detail
+
+    @pytest.mark.parametrize(
+        "edit",
+        ["UPDATE usage_events SET units = 5 WHERE id = %s", "UPDATE usage_events SET tool_name = 'x' WHERE id = %s"],
+    )
+    def test_an_edited_usage_row_is_caught(self, chain, edit):
+        victim = UsageEvent.objects.filter(tenant=chain).first()
+        tamper(edit, victim.id)
+        found = audit_chain_verify(tenant=chain).first_break
+        assert (found.problem, str(victim.id) in found.detail) == ("usage_unexplained", True)
+
+    def test_an_inserted_usage_row_is_caught(self, chain, acme_admin):
+        usage_record(tenant=chain, user=acme_admin.user, tool_name="echo", units=1, request_id=uuid.uuid4())
+        assert audit_chain_verify(tenant=chain).first_break.problem == "usage_unexplained"
+
+    def test_every_tenant_is_checked_past_the_first_break(self, chain, outsider):
+        tamper("UPDATE audit_logs SET tool_name = 'x' WHERE tenant_id = %s AND seq = 2", tenant_param(chain))
+        tamper("UPDATE audit_logs SET tool_name = 'x' WHERE tenant_id = %s AND seq = 3", tenant_param(outsider.tenant))
+
+        report = audit_chain_verify()
+
+        assert report.tenants == 2
+        assert sorted((found.tenant_id, found.seq) for found in report.breaks) == sorted(
+            [(str(chain.id), 2), (str(outsider.tenant.id), 3)]
+        )
+
     def test_only_the_named_tenant_is_checked(self, chain, outsider):
         tamper("UPDATE audit_logs SET tool_name = 'x' WHERE id = %s", row_id(chain, 1))
         assert audit_chain_verify(tenant=outsider.tenant).intact
@@ -136,7 +171,15 @@ class TestCommand:
     def test_intact_exits_0_with_a_summary(self, chain):
         code, report = verify_command()
         assert code == 0
-        assert report == {"intact": True, "tenants": 2, "rows": 8, "seals": 0, "first_break": None}
+        assert report == {
+            "intact": True,
+            "tenants": 2,
+            "rows": 8,
+            "seals": 0,
+            "first_break": None,
+            "breaks": [],
+            "triggers_unlocked": False,
+        }
 
     def test_tampered_exits_1_naming_the_row(self, chain):
         audit_id = row_id(chain, 4)
@@ -170,7 +213,7 @@ class TestSeals:
         first = seal()
         assert sorted((entry["rows"], entry["seal"]) for entry in first["sealed"]) == [(3, 1), (5, 1)]
         assert seal() == {"sealed": [], "unchanged": 2}
-        record_audit(outsider)
+        record_audit(outsider, metered=True)
         assert [(entry["tenant_id"], entry["seal"], entry["rows"]) for entry in seal()["sealed"]] == [
             (str(outsider.tenant.id), 2, 4)
         ]
@@ -198,7 +241,7 @@ class TestSeals:
 
     def test_a_deleted_seal_is_caught_when_a_later_one_remains(self, chain, acme_admin):
         seal("--tenant", str(chain.id))
-        record_audit(acme_admin)
+        record_audit(acme_admin, metered=True)
         seal("--tenant", str(chain.id))
         tamper("DELETE FROM audit_seals WHERE seq = 1")
         assert audit_chain_verify(tenant=chain).first_break.problem == "seal_removed"
@@ -247,3 +290,36 @@ class TestDatabaseTriggers:
             cursor.execute("UPDATE audit_logs SET user_agent = 'maintenance' WHERE seq = 1")
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("UPDATE audit_logs SET user_agent = 'again' WHERE seq = 1")
+
+    @pytest.mark.django_db(transaction=True)
+    def test_another_connection_never_sees_the_unlock(self, chain):
+        """While one transaction is unlocked, a second connection's DELETE is still refused."""
+        unlocked, release = threading.Event(), threading.Event()
+
+        def hold_the_unlock():
+            with ledger_unlocked(reason="test: held open"):
+                unlocked.set()
+                release.wait(0.5)  # long enough for the DELETE below to meet it
+            connections["default"].close()
+
+        holder = threading.Thread(target=hold_the_unlock)
+        holder.start()
+        unlocked.wait(5)
+        try:
+            with pytest.raises(DatabaseError, match="append-only|locked"), connection.cursor() as cursor:
+                cursor.execute("DELETE FROM usage_events")
+        finally:
+            release.set()
+            holder.join()
+        assert UsageEvent.objects.count() == 8
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_committed_unlock_fails_verification(self, chain):
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO ledger_maintenance_unlock (reason) VALUES ('left behind')")
+        try:
+            report = audit_chain_verify()
+            assert (report.intact, report.triggers_unlocked) == (False, True)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("DELETE FROM ledger_maintenance_unlock")

@@ -23,6 +23,12 @@ class TestHeaderLimits:
         assert response.status_code == 431
         assert response.json()["detail"] == "Request headers are larger than 4096 bytes in all"
 
+    def test_too_many_headers_is_431(self, api, settings):
+        settings.GATEWAY_MAX_HEADER_COUNT = 20
+        response = api.get("/healthz", headers={f"X-H-{index}": "v" for index in range(25)})
+        assert response.status_code == 431
+        assert response.json()["detail"] == "More than 20 request headers"
+
     def test_headers_within_the_limits_pass(self, api):
         assert api.get("/healthz", headers={"X-Filler": "x" * 4000}).status_code == 200
 
@@ -45,4 +51,5 @@ def test_defaults():
     assert live_settings.GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH == 255
     assert live_settings.GATEWAY_MAX_HEADER_BYTES == 8 * 1024
     assert live_settings.GATEWAY_MAX_HEADERS_TOTAL_BYTES == 32 * 1024
+    assert live_settings.GATEWAY_MAX_HEADER_COUNT == 100
     assert live_settings.GATEWAY_MAX_KPI_DESCRIPTION_LENGTH == 2000

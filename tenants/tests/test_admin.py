@@ -1,6 +1,8 @@
 import re
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from model_bakery import baker
 
@@ -89,3 +91,64 @@ class TestUserAdmin:
         )
         assert response.status_code == 200
         assert TenantUser.objects.filter(tenant=acme_admin.tenant).count() == 1
+
+
+@pytest.mark.django_db
+class TestWhoMayRotate:
+    def test_view_only_staff_cannot_rotate_or_see_a_key(self, client, api, acme_admin):
+        viewer = User.objects.create_user("viewer", is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_tenant"))
+        client.force_login(viewer)
+
+        response = client.post(TENANTS, {"action": "rotate_api_keys", "_selected_action": [str(acme_admin.tenant.pk)]})
+
+        assert not KEY.findall(response.content)
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 200  # the old key still works
+
+    def test_each_rotation_is_in_the_admin_log(self, admin_client, acme_admin):
+        admin_client.post(TENANTS, {"action": "rotate_api_keys", "_selected_action": [str(acme_admin.tenant.pk)]})
+        entry = LogEntry.objects.get(object_id=str(acme_admin.tenant.pk))
+        assert entry.get_change_message() == "Rotated the API key."
+
+
+@pytest.mark.django_db
+class TestConsoleRefusesDuplicatesWithAMessage:
+    def test_renaming_a_kpi_onto_another(self, admin_client, acme):
+        tenant, _ = acme
+        baker.make(KpiDefinition, tenant=tenant, name="MRR")
+        churn = baker.make(KpiDefinition, tenant=tenant, name="Churn")
+
+        response = admin_client.post(reverse("admin:kpis_kpidefinition_change", args=[churn.pk]), {"name": "MRR"})
+
+        assert response.status_code == 200
+        assert b"A KPI with this name already exists in this tenant." in response.content
+        assert KpiDefinition.objects.get(pk=churn.pk).name == "Churn"
+
+    def test_changing_an_email_onto_a_colleagues(self, admin_client, acme_admin, acme_member):
+        url = reverse("admin:tenants_tenantuser_change", args=[acme_member.user.pk])
+        response = admin_client.post(url, {"email": "ADMIN@acme.test", "role": "member"})
+
+        assert response.status_code == 200
+        assert b"A user with this email already exists in this tenant." in response.content
+
+    def test_the_same_through_the_tenant_page(self, admin_client, acme_admin, acme_member):
+        tenant = acme_admin.tenant
+        response = admin_client.post(
+            reverse("admin:tenants_tenant_change", args=[tenant.pk]),
+            {
+                "name": tenant.name, "region": tenant.region,
+                "users-TOTAL_FORMS": "1", "users-INITIAL_FORMS": "1",
+                "users-0-id": str(acme_member.user.pk), "users-0-tenant": str(tenant.pk),
+                "users-0-email": "admin@ACME.test", "users-0-role": "member",
+            },
+        )  # fmt: skip
+        assert response.status_code == 200
+        assert b"A user with this email already exists in this tenant." in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["/admin/audit/auditlog/?tool=%00", "/admin/audit/auditlog/?q=%00", "/admin/tenants/tenant/?q=a%00b"]
+)
+def test_nul_in_filters_and_search_is_not_a_database_error(admin_client, acme_admin, url):
+    assert admin_client.get(url).status_code == 200

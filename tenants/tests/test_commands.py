@@ -139,12 +139,12 @@ class TestPurgeAndVerifyFromTheShell:
         assert succeeded(manage("purge_idempotency_keys")) == {"removed": 0}
 
     def test_purge_rejects_bad_hours(self, manage):
-        assert failed(manage("purge_idempotency_keys", "--older-than-hours", "-3"), 1).endswith("0 or more")
+        assert failed(manage("purge_idempotency_keys", "--older-than-hours", "-3"), 1).endswith("between 0 and 876000")
         assert "invalid int value" in failed(manage("purge_idempotency_keys", "--older-than-hours", "soon"), 2)
 
     def test_verify_audit_exit_codes(self, manage, acme_admin):
-        record_audit(acme_admin)
-        record_audit(acme_admin)
+        record_audit(acme_admin, metered=True)
+        record_audit(acme_admin, metered=True)
         assert succeeded(manage("verify_audit"))["intact"] is True
 
         tamper("UPDATE audit_logs SET tool_name = 'forged' WHERE seq = 2")

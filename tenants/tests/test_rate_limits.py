@@ -54,6 +54,16 @@ class TestLimits:
         assert kpis(api, acme_admin).status_code == 200
         assert kpis(api, acme_member).json()["detail"].endswith("for this user")
 
+    def test_refused_requests_do_not_use_up_the_tenants_limit(self, api, acme_admin, acme_member, settings):
+        settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = 5
+        settings.GATEWAY_RATE_LIMIT_USER_PER_MINUTE = 3
+        hammering = [kpis(api, acme_admin).status_code for _ in range(12)]
+
+        assert hammering == [200] * 3 + [429] * 9
+        # Only the admin's three admitted requests counted for the tenant: the member still has two.
+        assert [kpis(api, acme_member).status_code for _ in range(3)] == [200, 200, 429]
+        assert kpis(api, acme_member).json()["detail"].endswith("for this tenant")
+
     def test_tool_limit_counts_per_tool(self, api, acme_admin, settings):
         settings.GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE = 2
         assert [invoke(api, acme_admin, f"e{n}").status_code for n in range(3)] == [200, 200, 429]

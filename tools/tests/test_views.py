@@ -5,6 +5,7 @@ import uuid
 import pytest
 from django.db import OperationalError, connection
 
+from audit.chain import keyed_payload_fingerprint
 from audit.models import AuditLog, UsageEvent
 from tenants.api_keys import api_key_digest
 from tools.fingerprint import request_fingerprint
@@ -307,7 +308,9 @@ def test_audit_row_records_key_and_payload_fingerprints_and_duration(invoke, acm
     audit = AuditLog.objects.get()
     assert audit.api_key_fingerprint == api_key_digest(acme_admin.api_key)[:16]
     assert acme_admin.api_key not in repr(AuditLog.objects.values().get())
-    assert audit.payload_fingerprint == request_fingerprint(body)
+    # Keyed, so a guessed body cannot be checked against it without the audit key.
+    assert audit.payload_fingerprint == keyed_payload_fingerprint(request_fingerprint(body))
+    assert audit.payload_fingerprint != request_fingerprint(body)
     assert audit.duration_ms is not None and audit.duration_ms >= 0
 
 

@@ -101,6 +101,7 @@ class Command(GatewayCommand):
         audit_record(tenant=owner["tenant"], user=user, outcome=outcome, tool_name=tool_name, attempt=attempt,
                      idempotency_key=f"demo-{request_id.hex[:12]}", status_code=status, error_code=code,
                      payload_fingerprint=uuid.uuid4().hex * 2, created_at=moment,
+                     units=1 if outcome == Outcome.SUCCESS else 0,
                      duration_ms=rng.randint(2, 40 if tool_name == "echo" else 120))  # fmt: skip
         if outcome == Outcome.SUCCESS:
             usage_record(tenant=owner["tenant"], user=user, tool_name=tool_name, units=1, request_id=request_id,

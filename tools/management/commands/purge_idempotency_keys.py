@@ -7,6 +7,9 @@ from django.utils import timezone
 from gateway_project.commands import GatewayCommand
 from tools.models import IdempotencyKey
 
+# A century, far past any retention: bounded so that now - H is always a valid date.
+MAX_HOURS = 100 * 365 * 24
+
 
 class Command(GatewayCommand):
     help = "Remove idempotency keys past their retention (or older than --older-than-hours); prints JSON."
@@ -19,8 +22,8 @@ class Command(GatewayCommand):
         )
 
     def handle(self, *args, older_than_hours: int | None, **options):
-        if older_than_hours is not None and older_than_hours < 0:
-            raise CommandError("--older-than-hours must be 0 or more")
+        if older_than_hours is not None and not 0 <= older_than_hours <= MAX_HOURS:
+            raise CommandError(f"--older-than-hours must be between 0 and {MAX_HOURS}")
         now = timezone.now()
         doomed = IdempotencyKey.objects.filter(expires_at__lte=now)
         if older_than_hours is not None:
