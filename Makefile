@@ -17,11 +17,7 @@ $(BIN)/.installed: requirements.txt
 
 venv: $(BIN)/.installed
 
-# A per-checkout secret, written once; DJANGO_SECRET_KEY in the environment wins.
-.secret_key: | venv
-	@umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
-
-run: venv .secret_key
+run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	exec $(BIN)/gunicorn gateway_project.wsgi --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY)

@@ -8,6 +8,9 @@ only, JSON logs; `manage.py check --deploy` is clean there.
 
 import hashlib
 import hmac
+import os
+import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -26,20 +29,33 @@ if PRODUCTION and DEBUG:
 
 
 def _secret_key() -> str:
-    """DJANGO_SECRET_KEY, else the key file `make run` writes; a fixed key only under DEBUG."""
+    """DJANGO_SECRET_KEY, else the key file; development writes that file on first start."""
     key = env_str("DJANGO_SECRET_KEY")
     key_file = Path(env_str("DJANGO_SECRET_KEY_FILE", str(BASE_DIR / ".secret_key")))
+    if not key and not PRODUCTION and not key_file.exists():
+        _create_key_file(key_file)
     if not key and key_file.is_file():
         key = key_file.read_text().strip()
     if key:
         if PRODUCTION and (len(key) < 50 or len(set(key)) < 5):
             raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 random characters in production")
         return key
-    if DEBUG:
-        return "insecure-debug-only-key"
-    raise ImproperlyConfigured(
-        "Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE); `make run` writes .secret_key for you."
-    )
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) when GATEWAY_ENV=production")
+
+
+def _create_key_file(key_file: Path) -> None:
+    """Write a random key once. The key is written to a private temp file and then
+    hard-linked into place, which fails if the file exists: processes starting
+    together agree on one key and never read a half-written file."""
+    fd, temp_path = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50) + "\n")
+        os.link(temp_path, key_file)
+    except FileExistsError:
+        pass  # another process published its key first; use that one
+    finally:
+        os.unlink(temp_path)
 
 
 SECRET_KEY = _secret_key()
