@@ -1,21 +1,11 @@
-from django import forms
-
 from kpis.models import KpiDefinition
+from tenants.forms import UniqueWithinTenantForm
 
 
-class KpiDefinitionForm(forms.ModelForm):
-    """Checks name uniqueness within the tenant, which Django skips when the tenant is read-only."""
+class KpiDefinitionForm(UniqueWithinTenantForm):
+    unique_field, unique_lookup = "name", "name"
+    unique_message = "A KPI with this name already exists in this tenant."
 
     class Meta:
         model = KpiDefinition
         fields = ["tenant", "name", "unit", "description"]
-
-    def clean(self):
-        cleaned = super().clean()
-        tenant_id = cleaned.get("tenant").pk if cleaned.get("tenant") else self.instance.tenant_id
-        name = cleaned.get("name")
-        if tenant_id and name:
-            taken = KpiDefinition.objects.filter(tenant_id=tenant_id, name=name).exclude(pk=self.instance.pk)
-            if taken.exists():
-                self.add_error("name", "A KPI with this name already exists in this tenant.")
-        return cleaned
