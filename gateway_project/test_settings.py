@@ -10,9 +10,13 @@ from gateway_project.settings import BASE_DIR, DATABASES, GATEWAY_TOOL_MODULES, 
 GATEWAY_TOOL_MODULES = [*GATEWAY_TOOL_MODULES, "tests.tools_for_tests"]
 MIDDLEWARE = [*MIDDLEWARE, "tests.tools_for_tests.WorkerPidMiddleware"]
 
+# Two test runs in one checkout at once (several people or agents) each set their own suffix.
+_TEST_DB_SUFFIX = os.environ.get("GATEWAY_TEST_DB_SUFFIX", "")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so servers started by the tests share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db{_TEST_DB_SUFFIX}.sqlite3")}
+elif _TEST_DB_SUFFIX:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}{_TEST_DB_SUFFIX}"}
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
