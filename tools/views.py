@@ -1,5 +1,6 @@
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -106,7 +107,9 @@ class InvocationViewSet(TenantScopedViewSet):
         )
 
     def _body_if_parseable(self):
+        """The parsed body, or None when it cannot be read: malformed, or over the size limit
+        (Django then refuses every read of it, so the attempt is audited without a fingerprint)."""
         try:
             return self.request.data
-        except APIException:
+        except (APIException, RequestDataTooBig):
             return None

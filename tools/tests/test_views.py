@@ -334,3 +334,52 @@ def test_a_database_that_stops_answering_is_a_503_not_a_500(invoke, acme_admin, 
     assert response.json() == {"detail": "The database is unavailable; retry shortly", "code": "database_unavailable"}
     assert response["Retry-After"] == "1"
     assert b"locked" not in response.content
+
+
+@pytest.mark.django_db
+class TestOversizedBodies:
+    """A body over GATEWAY_MAX_BODY_BYTES cannot be read, yet the attempt is audited like any other."""
+
+    @pytest.fixture(autouse=True)
+    def small_limit(self, settings):
+        settings.GATEWAY_MAX_BODY_BYTES = settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+
+    @staticmethod
+    def oversized(invoke, actor, **headers):
+        body = b'{"tool_name": "echo", "payload": {"text": "' + b"x" * 5000 + b'"}}'
+        return invoke(actor, body, key="too-big", **headers)
+
+    def test_an_admin_gets_413_and_an_error_row(self, invoke, acme_admin):
+        response = self.oversized(invoke, acme_admin)
+
+        assert response.status_code == 413
+        assert response.json()["code"] == "payload_too_large"
+        audit = AuditLog.objects.get()
+        assert (audit.outcome, audit.status_code, audit.error_code, audit.user, audit.idempotency_key) == (
+            "error", 413, "payload_too_large", acme_admin.user, "too-big",
+        )  # fmt: skip
+        # Nothing of the body could be read, so there is nothing to fingerprint.
+        assert (audit.tool_name, audit.payload_fingerprint) == ("", "")
+        assert not IdempotencyKey.objects.exists()
+
+    def test_a_member_gets_403_and_a_denied_row(self, invoke, acme_member):
+        response = self.oversized(invoke, acme_member)
+
+        assert response.status_code == 403
+        audit = AuditLog.objects.get()
+        assert (audit.outcome, audit.status_code, audit.user) == ("denied", 403, acme_member.user)
+
+    @pytest.mark.parametrize("who", ["nobody", "outsider"])
+    def test_an_unknown_or_foreign_user_gets_403_and_a_denied_row(self, invoke, acme_admin, outsider, who):
+        user_id = str(uuid.uuid4()) if who == "nobody" else str(outsider.user.id)
+        response = self.oversized(invoke, acme_admin, **{"X-User-ID": user_id})
+
+        assert response.status_code == 403
+        audit = AuditLog.objects.get()
+        assert (audit.tenant, audit.outcome, audit.status_code, audit.presented_user_id) == (
+            acme_admin.tenant, "denied", 403, user_id,
+        )  # fmt: skip
+
+    def test_no_audit_failure_is_logged(self, invoke, acme_member, caplog):
+        self.oversized(invoke, acme_member)
+        assert not [record for record in caplog.records if record.levelname == "ERROR"]
