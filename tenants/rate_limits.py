@@ -78,12 +78,14 @@ def _count_one(key: str) -> int:
 
 
 def rate_limit_check(limits: Sequence[Limit], *, now: float | None = None) -> None:
-    """Count one request against each limit; raise RateLimited at the first one exceeded.
+    """Admit one request against every limit, or raise RateLimited naming the first one exceeded.
 
     The estimate weighs the previous window by how much of it still overlaps the last
     minute (Cloudflare's sliding-window counter): no burst of twice the limit at a boundary.
-    Only admitted requests count: a refused one is taken back off every counter it touched,
-    so one user hammering its own limit does not use up its colleagues' tenant limit.
+    Only admitted requests count: every limit is checked before any is counted, so a request
+    refused by one limit (the tool's, say) never spends another (the user's or the tenant's).
+    Two requests that pass the check together may both count; the one that then finds itself
+    over a limit takes its counts back and is refused.
     """
     global _cache_down_until
     active = [limit for limit in limits if limit.per_minute > 0]
@@ -92,17 +94,22 @@ def rate_limit_check(limits: Sequence[Limit], *, now: float | None = None) -> No
         return
     window, into_window = divmod(now, WINDOW_SECONDS)
     window = int(window)
+    previous_weight = 1 - into_window / WINDOW_SECONDS
+    retry_after = max(1, math.ceil(WINDOW_SECONDS - into_window))
     try:
-        previous = cache.get_many([_key(limit, window - 1) for limit in active])
+        seen = cache.get_many([_key(limit, w) for limit in active for w in (window - 1, window)])
+        for limit in active:
+            past = seen.get(_key(limit, window - 1), 0) * previous_weight
+            if past + seen.get(_key(limit, window), 0) + 1 > limit.per_minute:
+                raise RateLimited(limit, retry_after=retry_after)
         counted = []
         for limit in active:
             counted.append(_key(limit, window))
-            current = _count_one(counted[-1])
-            estimate = previous.get(_key(limit, window - 1), 0) * (1 - into_window / WINDOW_SECONDS) + current
-            if estimate > limit.per_minute:
+            past = seen.get(_key(limit, window - 1), 0) * previous_weight
+            if past + _count_one(counted[-1]) > limit.per_minute:
                 for key in counted:
                     cache.decr(key)
-                raise RateLimited(limit, retry_after=max(1, math.ceil(WINDOW_SECONDS - into_window)))
+                raise RateLimited(limit, retry_after=retry_after)
     except RateLimited:
         raise
     except Exception as failure:  # the cache is down or misbehaving: fail open, loudly

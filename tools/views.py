@@ -10,12 +10,12 @@ from audit.services import attempt_from_request, audit_record
 from gateway_project.exceptions import NotFound
 from tenants.authentication import TenantHeaderAuthentication
 from tenants.permissions import ANY_TENANT_USER, Permission, permission_require
-from tenants.rate_limits import rate_limit_check, tool_limit
+from tenants.rate_limits import rate_limit_check, tenant_limits, tool_limit
 from tenants.scoping import TenantScopedViewSet
 from tools.api_docs import invoke_docs, tool_list_docs
 from tools.fingerprint import request_fingerprint
 from tools.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, idempotency_key_check
-from tools.registry import registry
+from tools.registry import Tool, registry
 from tools.serializers import InvocationSerializer, ToolSerializer
 from tools.services import Invocation, invocation_execute
 
@@ -45,17 +45,12 @@ class InvocationViewSet(TenantScopedViewSet):
     def get_authenticators(self):
         return [TenantHeaderAuthentication(extra_headers={IDEMPOTENCY_KEY_HEADER: idempotency_key_check})]
 
+    # Every limit is checked in create(), once the tool is known: see _admit.
+    throttle_classes: list = []
+
     @invoke_docs
     def create(self, request):
-        body = InvocationSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        tool_name = body.validated_data["tool_name"]
-        tool = registry.get(tool_name)
-        if tool is None:
-            raise NotFound(f"Tool '{tool_name}' not found", code="tool_not_found")
-        permission_require(role=request.user.role, permission=tool.permission)
-        rate_limit_check([tool_limit(self.tenant, tool.name)])
-        payload = body.validated_data["payload"]
+        tool, payload = self._admit(request)
         tool.validate_payload(payload)
 
         outcome = invocation_execute(
@@ -74,6 +69,29 @@ class InvocationViewSet(TenantScopedViewSet):
         if outcome.replayed:
             response[REPLAYED_HEADER] = "true"
         return response
+
+    def _admit(self, request) -> tuple[Tool, dict]:
+        """The tool and payload the body names, once the caller may call it now.
+
+        Every attempt counts once against the user's and the tenant's limits, and, when it
+        names a tool the caller may call, the tool's; all are checked before any is counted.
+        An attempt refused before the tool is known (a malformed body, an unknown tool, the
+        tool's own permission) still counts, so a flood of them is limited like any other.
+        """
+        limits = tenant_limits(self.tenant, request.user)
+        try:
+            body = InvocationSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            tool_name = body.validated_data["tool_name"]
+            tool = registry.get(tool_name)
+            if tool is None:
+                raise NotFound(f"Tool '{tool_name}' not found", code="tool_not_found")
+            permission_require(role=request.user.role, permission=tool.permission)
+        except (APIException, RequestDataTooBig):
+            rate_limit_check(limits)
+            raise
+        rate_limit_check([*limits, tool_limit(self.tenant, tool.name)])
+        return tool, body.validated_data["payload"]
 
     def handle_exception(self, exc):
         response = super().handle_exception(exc)

@@ -64,6 +64,25 @@ class TestLimits:
         assert [kpis(api, acme_member).status_code for _ in range(3)] == [200, 200, 429]
         assert kpis(api, acme_member).json()["detail"].endswith("for this tenant")
 
+    def test_a_request_refused_by_the_tool_limit_spends_no_other_limit(self, api, acme_admin, acme_member, settings):
+        settings.GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE = 3
+        settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = 10
+        hammering = [invoke(api, acme_admin, f"e{n}").status_code for n in range(12)]
+
+        assert hammering == [200] * 3 + [429] * 9
+        # Only the three admitted calls counted for the user and the tenant: seven remain for everyone else.
+        assert [kpis(api, acme_member).status_code for _ in range(8)] == [200] * 7 + [429]
+        assert kpis(api, acme_member).json()["detail"].endswith("for this tenant")
+
+    def test_refused_attempts_still_count_once(self, api, acme_admin, settings):
+        settings.GATEWAY_RATE_LIMIT_USER_PER_MINUTE = 3
+        malformed = api.post("/v1/tools/invoke", b"{nope", content_type="application/json",
+                             headers=acme_admin.headers(**{"Idempotency-Key": "m"}))  # fmt: skip
+        unknown = invoke(api, acme_admin, "u", tool="no_such_tool")
+
+        assert (malformed.status_code, unknown.status_code) == (400, 404)
+        assert [invoke(api, acme_admin, f"e{n}").status_code for n in range(2)] == [200, 429]
+
     def test_tool_limit_counts_per_tool(self, api, acme_admin, settings):
         settings.GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE = 2
         assert [invoke(api, acme_admin, f"e{n}").status_code for n in range(3)] == [200, 200, 429]
@@ -120,8 +139,24 @@ class TestSlidingWindow:
         cache.clear()
         for _ in range(10):
             rate_limit_check([self.LIMIT], now=59.0)
-        for _ in range(10):
-            rate_limit_check([self.LIMIT], now=180.0)
+        # Two windows on, the full limit is available again, and no more than that.
+        admitted = 0
+        with pytest.raises(RateLimited):
+            while admitted <= self.LIMIT.per_minute:
+                rate_limit_check([self.LIMIT], now=180.0)
+                admitted += 1
+        assert admitted == 10
+
+    def test_a_refusal_counts_against_no_limit(self):
+        cache.clear()
+        roomy, tight = Limit("tenant", "roomy", 100), Limit("tool", "tight", 2)
+        rate_limit_check([roomy, tight], now=10.0)
+        rate_limit_check([roomy, tight], now=10.0)
+        for _ in range(5):
+            with pytest.raises(RateLimited) as refused:
+                rate_limit_check([roomy, tight], now=10.0)
+            assert refused.value.detail.endswith("for this tool")
+        assert (cache.get("rl:roomy:0"), cache.get("rl:tight:0")) == (2, 2)
 
 
 @pytest.mark.django_db
