@@ -52,3 +52,26 @@ def test_tenant_is_fixed_and_kpis_cannot_be_deleted(admin_client, kpi, outsider)
     assert KpiDefinition.objects.get(pk=kpi.pk).tenant_id == kpi.tenant_id
     delete = reverse("admin:kpis_kpidefinition_delete", args=[kpi.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "values",
+    [[-1e308, 1e308], [0.0, 1.7e308], [1.7976931348623157e308] * 2, [-1.7976931348623157e308, 1.7976931348623157e308],
+     [5e-324, 5e-324], [1e20, 1e20]],
+)  # fmt: skip
+def test_any_finite_series_charts(admin_client, acme, values):
+    """Extreme values a tenant may ingest once broke the axis arithmetic, and the page with it."""
+    tenant, _ = acme
+    kpi = baker.make(KpiDefinition, tenant=tenant, name="Extreme")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    KpiPoint.objects.bulk_create(
+        KpiPoint(tenant=tenant, kpi=kpi, ts=start + timedelta(hours=hour), value=value)
+        for hour, value in enumerate(values)
+    )
+
+    response = admin_client.get(reverse("admin:kpis_kpidefinition_change", args=[kpi.pk]))
+
+    assert response.status_code == 200
+    polyline = response.content.decode().split('<polyline points="')[1].split('"')[0]
+    assert len(polyline.split()) == len(values)
