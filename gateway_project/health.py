@@ -4,10 +4,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gateway_project.api_views import ApiViewMixin
 from gateway_project.openapi import error_responses
 
 
-class HealthView(APIView):
+class HealthView(ApiViewMixin, APIView):
     """GET /healthz: 200 when the database answers a query, 503 when it does not."""
 
     authentication_classes: list = []

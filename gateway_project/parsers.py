@@ -77,6 +77,8 @@ class StrictJSONParser(JSONParser):
         raw = stream.read(limit + 1)
         if len(raw) > limit:
             raise PayloadTooLarge(limit)
+        if not raw:
+            raise MalformedJSON("Request body is empty; send a JSON document")
 
         max_depth = settings.GATEWAY_MAX_JSON_DEPTH
         too_deep = MalformedJSON(f"Request body nests deeper than {max_depth} levels", code="json_too_deep")

@@ -5,6 +5,7 @@ import uuid
 from django.db.models import QuerySet
 from rest_framework import viewsets
 
+from gateway_project.api_views import ApiViewMixin
 from gateway_project.exceptions import NotFound
 from tenants.authentication import TenantHeaderAuthentication
 from tenants.models import Tenant
@@ -28,7 +29,7 @@ def tenant_object_or_404(queryset: QuerySet, raw_id: object, not_found: NotFound
     return found
 
 
-class TenantScopedViewSet(viewsets.GenericViewSet):
+class TenantScopedViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """Authenticates the tenant headers, checks the role table and filters every lookup by tenant.
 
     Subclasses set `queryset`, `required_permissions` and `not_found`; they may

@@ -2,6 +2,7 @@ from django.conf import settings
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from gateway_project.api_views import ApiViewMixin
 from gateway_project.exceptions import Forbidden, NotFound
 from tenants.api_docs import tenant_create_docs, user_create_docs
 from tenants.authentication import TenantHeaderAuthentication
@@ -17,7 +18,7 @@ from tenants.serializers import (
 from tenants.services import tenant_create, user_create
 
 
-class TenantViewSet(viewsets.GenericViewSet):
+class TenantViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """POST /v1/tenants: open registration only; otherwise tenants come from manage.py."""
 
     serializer_class = TenantCreateSerializer
@@ -35,7 +36,7 @@ class TenantViewSet(viewsets.GenericViewSet):
         return Response(created.data, status=status.HTTP_201_CREATED)
 
 
-class UserViewSet(viewsets.GenericViewSet):
+class UserViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """POST /v1/users: open under open registration, else an admin of the same tenant only."""
 
     serializer_class = UserCreateSerializer

@@ -1,8 +1,11 @@
 """Hostile or broken bodies get a clear 4xx with the JSON error shape, never a 500."""
 
+import io
+
 import pytest
 
-from gateway_project.parsers import has_lone_surrogate, nesting_depth_exceeds
+from gateway_project.exceptions import MalformedJSON
+from gateway_project.parsers import StrictJSONParser, has_lone_surrogate, nesting_depth_exceeds
 
 
 @pytest.fixture
@@ -100,3 +103,8 @@ def test_lone_surrogates_are_found_in_keys_and_values():
     assert has_lone_surrogate({"\ud800": 1})
     assert has_lone_surrogate([{"a": ["\udfff"]}])
     assert not has_lone_surrogate({"a": ["\U0001f680", 1, None]})
+
+
+def test_no_bytes_is_not_a_json_document():
+    with pytest.raises(MalformedJSON, match="^Request body is empty; send a JSON document$"):
+        StrictJSONParser().parse(io.BytesIO(b""))
