@@ -1,7 +1,8 @@
-"""What every API view shares: the request it builds."""
+"""What every API view shares: the request it builds, and its answer to OPTIONS."""
 
 import io
 
+from django.http import HttpResponse
 from rest_framework.request import Request
 
 
@@ -22,6 +23,19 @@ class GatewayRequest(Request):
 
 class ApiViewMixin:
     """Mixed into every API view (base class first), since DRF has no setting for the request class."""
+
+    def dispatch(self, request, *args, **kwargs):
+        # Before DRF's dispatch, so OPTIONS meets no authentication, role check, rate limit or audit:
+        # it tells anyone the methods the OpenAPI document already lists, and runs nothing.
+        if request.method == "OPTIONS":
+            return self.options_response()
+        return super().dispatch(request, *args, **kwargs)
+
+    def options_response(self) -> HttpResponse:
+        response = HttpResponse(status=204)
+        del response["Content-Type"]  # no content, so no type of content
+        response["Allow"] = ", ".join(self.allowed_methods)  # the same list DRF's 405s carry
+        return response
 
     def initialize_request(self, request, *args, **kwargs):
         # Through super(), so that a viewset still names its action; then rebuilt as ours.

@@ -46,7 +46,9 @@ class HasRolePermission(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         if view.action in (None, "metadata"):
-            return True  # no handler for this method (OPTIONS included): DRF answers 405 next
+            # No handler for this method: DRF answers 405 next. (OPTIONS never gets here: the
+            # views' ApiViewMixin answers it before authentication.)
+            return True
         required = view.required_permissions
         if view.action not in required:
             raise Forbidden(f"Action '{view.action}' is not open to any role", code="permission_denied")

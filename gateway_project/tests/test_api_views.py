@@ -110,3 +110,59 @@ class TestEmptyBody:
     def test_reads_never_parse_a_body(self, api, acme_admin, kpi):
         response = api.get(f"/v1/kpis/{kpi.id}", content_type="application/json", headers=acme_admin.headers())
         assert response.status_code == 200
+
+
+# Each endpoint and exactly the methods it serves (HEAD wherever GET is).
+ALLOWED = {
+    "/healthz": {"GET", "HEAD", "OPTIONS"},
+    "/v1/tenants": {"POST", "OPTIONS"},
+    "/v1/users": {"POST", "OPTIONS"},
+    "/v1/tools": {"GET", "HEAD", "OPTIONS"},
+    "/v1/tools/invoke": {"POST", "OPTIONS"},
+    "/v1/kpis": {"GET", "POST", "HEAD", "OPTIONS"},
+    "/v1/kpis/{kpi_id}": {"GET", "HEAD", "OPTIONS"},
+    "/v1/kpis/{kpi_id}/points:bulk": {"POST", "OPTIONS"},
+    "/v1/kpis/{kpi_id}/latest": {"GET", "HEAD", "OPTIONS"},
+}
+
+
+def allowed(response) -> set[str]:
+    return {method.strip() for method in response["Allow"].split(",")}
+
+
+@pytest.mark.django_db
+class TestOptions:
+    """OPTIONS answers what the endpoint serves, to anyone: the OpenAPI document already says as much."""
+
+    @pytest.mark.parametrize("path", list(ALLOWED))
+    def test_is_204_with_exactly_the_served_methods_and_no_body(self, api, path):
+        response = api.options(path.format(kpi_id="5f0c3b1e-7a8d-4c2b-9e6f-1a2b3c4d5e6f"))
+
+        assert response.status_code == 204
+        assert allowed(response) == ALLOWED[path]
+        assert response.content == b""
+        assert "Content-Type" not in response
+
+    @pytest.mark.parametrize("path", list(ALLOWED))
+    def test_every_other_method_is_405_and_names_the_same_methods(self, api, acme_admin, kpi, path):
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - ALLOWED[path]:
+            headers = acme_admin.headers(**{"Idempotency-Key": "k"})
+            response = api.generic(method, path.format(kpi_id=kpi.id), headers=headers)
+            assert response.status_code == 405, method
+            assert allowed(response) == ALLOWED[path]
+
+    def test_needs_no_headers_and_ignores_wrong_ones(self, api, acme_admin, outsider):
+        response = api.options("/v1/kpis", headers=acme_admin.headers(**{"X-API-Key": outsider.api_key}))
+        assert response.status_code == 204
+
+    def test_on_invoke_is_not_an_invocation_attempt(self, api, acme_admin, acme_member):
+        for actor in (acme_admin, acme_member):
+            response = api.options("/v1/tools/invoke", headers=actor.headers(**{"Idempotency-Key": "k"}))
+            assert response.status_code == 204
+        assert not AuditLog.objects.exists()
+
+    def test_is_not_rate_limited_nor_counted(self, api, acme_admin, settings):
+        settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = 1
+        for _ in range(3):
+            assert api.options("/v1/kpis", headers=acme_admin.headers()).status_code == 204
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 200
