@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from gateway_project.admin_mixins import NulSafeSearchMixin
 from kpis.models import KpiDefinition
 from tenants.api_keys import api_key_digest, api_key_generate
-from tenants.forms import TenantUserForm
+from tenants.forms import TenantUserForm, UniqueWithinTenantFormSet
 from tenants.models import Tenant, TenantUser
 from tenants.services import tenant_api_key_rotate
 
@@ -27,6 +27,7 @@ def api_keys_page(request, admin_site, issued: list[tuple[Tenant, str]], title: 
 class TenantUserInline(admin.TabularInline):
     model = TenantUser
     form = TenantUserForm
+    formset = UniqueWithinTenantFormSet
     fields = ["email", "role", "id", "created_at"]
     readonly_fields = ["id", "created_at"]
     extra = 0

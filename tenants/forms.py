@@ -1,30 +1,83 @@
 from django import forms
+from django.db import connection
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
+from django.db.models.sql import Query
 
 from tenants.models import TenantUser
 
 
 class UniqueWithinTenantForm(forms.ModelForm):
-    """Checks that one field is unique within the tenant, which Django's own unique
-    check skips when the tenant field is read-only (an inline, or a change page)."""
+    """Checks that one field is unique within the tenant, which Django's own unique check skips when the
+    tenant field is read-only (an inline, or a change page).
+
+    Values are compared as the database's unique constraint compares them, by the database itself:
+    `unique_key` is the function the constraint applies to the field (Lower for e-mails), and
+    PostgreSQL's lower() folds letters Python's lower() and an iexact lookup (UPPER) do not ('İ').
+    """
 
     unique_field: str
-    unique_lookup: str  # e.g. "email__iexact"
-    unique_message: str
+    unique_key: type[Func] | None = None  # None: values compare as they are, by unique_lookup
+    unique_lookup: str  # e.g. "name"
+    unique_message: str  # the value is already taken in the tenant
+    unique_together_message: str  # two rows submitted together have the value
 
     def clean(self):
         cleaned = super().clean()
         tenant_id = cleaned.get("tenant").pk if cleaned.get("tenant") else self.instance.tenant_id
         value = cleaned.get(self.unique_field)
         if tenant_id and value:
-            taken = self._meta.model.objects.filter(tenant_id=tenant_id, **{self.unique_lookup: value})
-            if taken.exclude(pk=self.instance.pk).exists():
+            others = self._meta.model.objects.filter(tenant_id=tenant_id).exclude(pk=self.instance.pk)
+            if others.filter(self._same_as(value)).exists():
                 self.add_error(self.unique_field, self.unique_message)
         return cleaned
 
+    def _same_as(self, value: str) -> Q | Exact:
+        if self.unique_key is None:
+            return Q(**{self.unique_lookup: value})
+        return Exact(self.unique_key(F(self.unique_field)), self.unique_key(Value(value)))
+
+
+def _keys_in_database(key: type[Func] | None, values: list[str]) -> list[str]:
+    """`key` of each value, computed by the database: only it knows how its constraint folds text."""
+    if key is None or not values:
+        return values
+    query = Query(None)
+    compiler = query.get_compiler(connection=connection)
+    compiled = [compiler.compile(key(Value(value)).resolve_expression(query)) for value in values]
+    columns = ", ".join(sql for sql, _ in compiled)  # our own function's SQL; every value is a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}", [param for _, params in compiled for param in params])
+        return list(cursor.fetchone())
+
+
+class UniqueWithinTenantFormSet(forms.BaseInlineFormSet):
+    """Also checks the rows submitted together against each other. Each form checks the database, which
+    holds none of the rows being added or changed yet, so two of them sharing a value got past it."""
+
+    def clean(self):
+        super().clean()
+        form_class = self.form
+        field = form_class.unique_field
+        # Rows left as they were are in the database already, where each changed row's own check sees them.
+        submitted = [
+            form for form in self.forms
+            if form.has_changed() and form.is_valid() and not self._should_delete_form(form)
+            and form.cleaned_data.get(field)
+        ]  # fmt: skip
+        keys = _keys_in_database(form_class.unique_key, [form.cleaned_data[field] for form in submitted])
+        seen = set()
+        for form, key in zip(submitted, keys, strict=True):
+            if key in seen:
+                form.add_error(field, form_class.unique_together_message)
+            seen.add(key)
+
 
 class TenantUserForm(UniqueWithinTenantForm):
-    unique_field, unique_lookup = "email", "email__iexact"
+    unique_field, unique_key = "email", Lower  # as gateway_users_tenant_email_uniq compares them
     unique_message = "A user with this email already exists in this tenant."
+    unique_together_message = "Another user on this page has this email."
 
     class Meta:
         model = TenantUser

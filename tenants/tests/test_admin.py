@@ -3,6 +3,7 @@ import re
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
+from django.db import connection
 from django.urls import reverse
 from model_bakery import baker
 
@@ -144,6 +145,121 @@ class TestConsoleRefusesDuplicatesWithAMessage:
         )  # fmt: skip
         assert response.status_code == 200
         assert b"A user with this email already exists in this tenant." in response.content
+
+
+def inline_users(*rows: dict[str, str], initial: int = 0) -> dict[str, str]:
+    """The tenant page's user rows as the browser posts them: existing rows first, with their id."""
+    data = {"users-TOTAL_FORMS": str(len(rows)), "users-INITIAL_FORMS": str(initial)}
+    for index, row in enumerate(rows):
+        data.update({f"users-{index}-{name}": value for name, value in row.items()})
+    return data
+
+
+@pytest.mark.django_db
+class TestInlineUsersSubmittedTogether:
+    """Each inline row checked only the database, where rows posted together are not yet: two of them
+    whose e-mails differ only in case passed the form and broke the constraint (a 500)."""
+
+    MESSAGE = b"Another user on this page has this email."
+
+    def test_two_new_users_of_a_new_tenant(self, admin_client):
+        response = admin_client.post(
+            reverse("admin:tenants_tenant_add"),
+            {"name": "Initech", "region": "eu", **inline_users({"email": "ops@initech.test", "role": "admin"},
+                                                               {"email": "OPS@Initech.test", "role": "member"})},
+        )  # fmt: skip
+
+        assert response.status_code == 200
+        assert self.MESSAGE in response.content
+        assert not Tenant.objects.filter(name="Initech").exists()
+        assert not TenantUser.objects.exists()
+
+    def test_two_new_users_of_an_existing_tenant(self, admin_client, acme_admin):
+        tenant = acme_admin.tenant
+        response = admin_client.post(
+            reverse("admin:tenants_tenant_change", args=[tenant.pk]),
+            {"name": tenant.name, "region": tenant.region, **inline_users(
+                {"id": str(acme_admin.user.pk), "email": "admin@acme.test", "role": "admin"},
+                {"email": "new@acme.test", "role": "member"},
+                {"email": "New@ACME.test", "role": "member"},
+                initial=1,
+            )},
+        )  # fmt: skip
+
+        assert response.status_code == 200
+        assert self.MESSAGE in response.content
+        assert list(TenantUser.objects.values_list("email", flat=True)) == ["admin@acme.test"]
+
+    def test_a_changed_user_and_a_new_one(self, admin_client, acme_admin, acme_member):
+        tenant = acme_admin.tenant
+        response = admin_client.post(
+            reverse("admin:tenants_tenant_change", args=[tenant.pk]),
+            {"name": tenant.name, "region": tenant.region, **inline_users(
+                {"id": str(acme_admin.user.pk), "email": "admin@acme.test", "role": "admin"},
+                {"id": str(acme_member.user.pk), "email": "ana@acme.test", "role": "member"},
+                {"email": "ANA@acme.test", "role": "member"},
+                initial=2,
+            )},
+        )  # fmt: skip
+
+        assert response.status_code == 200
+        assert self.MESSAGE in response.content
+        assert TenantUser.objects.get(pk=acme_member.user.pk).email == "member@acme.test"
+        assert TenantUser.objects.count() == 2
+
+    def test_different_emails_are_all_saved(self, admin_client, acme_admin):
+        tenant = acme_admin.tenant
+        admin_client.post(
+            reverse("admin:tenants_tenant_change", args=[tenant.pk]),
+            {"name": tenant.name, "region": tenant.region, **inline_users(
+                {"id": str(acme_admin.user.pk), "email": "admin@acme.test", "role": "admin"},
+                {"email": "ana@acme.test", "role": "member"},
+                {"email": "bo@acme.test", "role": "member"},
+                initial=1,
+            )},
+        )  # fmt: skip
+        assert sorted(TenantUser.objects.values_list("email", flat=True)) == [
+            "admin@acme.test", "ana@acme.test", "bo@acme.test"
+        ]  # fmt: skip
+
+
+@pytest.mark.django_db
+class TestEmailsCompareAsTheConstraintDoes:
+    """The constraint compares LOWER(email), which on PostgreSQL folds letters Python's lower() and
+    the old UPPER-based iexact check do not fold alike ('İ' lowers to 'i'); SQLite folds only ASCII.
+    Whatever the database decides, the console answers with the form, never a 500."""
+
+    def test_against_a_saved_user(self, admin_client, acme_admin, acme_member):
+        url = reverse("admin:tenants_tenantuser_change", args=[acme_member.user.pk])
+        response = admin_client.post(url, {"email": "adm\u0130n@acme.test", "role": "member"})
+
+        if connection.vendor == "postgresql":
+            assert response.status_code == 200
+            assert b"A user with this email already exists in this tenant." in response.content
+            assert TenantUser.objects.get(pk=acme_member.user.pk).email == "member@acme.test"
+        else:
+            assert response.status_code == 302
+            assert TenantUser.objects.get(pk=acme_member.user.pk).email == "adm\u0130n@acme.test"
+
+    def test_between_rows_posted_together(self, admin_client, acme_admin):
+        tenant = acme_admin.tenant
+        response = admin_client.post(
+            reverse("admin:tenants_tenant_change", args=[tenant.pk]),
+            {"name": tenant.name, "region": tenant.region, **inline_users(
+                {"id": str(acme_admin.user.pk), "email": "admin@acme.test", "role": "admin"},
+                {"email": "kim@acme.test", "role": "member"},
+                {"email": "K\u0130M@acme.test", "role": "member"},
+                initial=1,
+            )},
+        )  # fmt: skip
+
+        if connection.vendor == "postgresql":
+            assert response.status_code == 200
+            assert TestInlineUsersSubmittedTogether.MESSAGE in response.content
+            assert TenantUser.objects.count() == 1
+        else:
+            assert response.status_code == 302
+            assert TenantUser.objects.count() == 3
 
 
 @pytest.mark.django_db
