@@ -5,6 +5,7 @@ The rules match the contract: 1..GATEWAY_MAX_POINTS_PER_BATCH points, each
 """
 
 import math
+import re
 from datetime import datetime
 
 from django.conf import settings
@@ -14,6 +15,19 @@ from gateway_project.timestamps import TimestampError, parse_aware_timestamp
 
 # Enough to fix a batch by; a 50,000-point batch of garbage should not echo 50,000 messages.
 MAX_REPORTED_ERRORS = 100
+
+# A fraction with a non-zero digit after the sixth. Python's parser drops those digits silently,
+# and the store keeps microseconds: two distinct instants would be stored as one.
+_FINER_THAN_A_MICROSECOND = re.compile(r"[.,]\d{6}\d*[1-9]", re.ASCII)
+
+
+def _point_instant(text: object) -> datetime:
+    """The UTC instant of a point's `ts`, refusing what the store would silently round."""
+    instant = parse_aware_timestamp(text)
+    # The cheap test first: most timestamps have no fraction at all.
+    if ("." in text or "," in text) and _FINER_THAN_A_MICROSECOND.search(text):
+        raise TimestampError("Timestamps are kept to the microsecond; drop the digits after the sixth fractional one.")
+    return instant
 
 
 def _value_error(value: object) -> str | None:
@@ -35,7 +49,7 @@ def _point_errors(index: int, point: object) -> dict[str, list[str]]:
     if missing:
         return missing
     try:
-        parse_aware_timestamp(point["ts"])
+        _point_instant(point["ts"])
     except TimestampError as error:
         return {f"points[{index}].ts": [str(error)]}
     problem = _value_error(point["value"])
@@ -62,7 +76,7 @@ def points_parse(body: object) -> list[tuple[datetime, float]]:
     isfinite = math.isfinite
     for index, point in enumerate(points):
         try:
-            ts, value = parse_aware_timestamp(point["ts"]), point["value"]
+            ts, value = _point_instant(point["ts"]), point["value"]
             if type(value) is float and isfinite(value):
                 parsed.append((ts, value))
                 continue
@@ -74,7 +88,7 @@ def points_parse(body: object) -> list[tuple[datetime, float]]:
             if len(errors) >= MAX_REPORTED_ERRORS:
                 break
         else:
-            parsed.append((parse_aware_timestamp(point["ts"]), float(point["value"])))
+            parsed.append((_point_instant(point["ts"]), float(point["value"])))
     if errors:
         raise ValidationError(errors)
     return parsed

@@ -69,6 +69,28 @@ def test_one_bad_point_is_named_by_its_index(points, data, damage):
     assert list(refused.value.detail) == [f"points[{index}].{next(iter(damage))}"]
 
 
+def with_extra_fraction_digits(moment: datetime, digits: str) -> str:
+    """`moment` in RFC 3339 with six fractional digits, then `digits` more."""
+    text = moment.isoformat(timespec="microseconds")
+    cut = text.index(".") + 7
+    return text[:cut] + digits + text[cut:]
+
+
+@settings(max_examples=200)
+@given(st.lists(aware, min_size=1, max_size=20), st.data(), st.text(alphabet="0123456789", min_size=1, max_size=12))
+def test_digits_beyond_a_microsecond_are_refused_unless_zeros(moments, data, extra):
+    index = data.draw(st.integers(min_value=0, max_value=len(moments) - 1))
+    points = [{"ts": moment.isoformat(), "value": 1.0} for moment in moments]
+    points[index]["ts"] = with_extra_fraction_digits(moments[index], extra)
+
+    if set(extra) == {"0"}:
+        assert points_parse({"points": points})[index] == (moments[index].astimezone(UTC), 1.0)
+    else:
+        with pytest.raises(ValidationError) as refused:
+            points_parse({"points": points})
+        assert list(refused.value.detail) == [f"points[{index}].ts"]
+
+
 @pytest.mark.django_db
 @given(aware)
 def test_the_fast_datetime_adapter_stores_what_djangos_would(moment):

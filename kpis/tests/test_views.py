@@ -162,6 +162,37 @@ class TestBulkIngest:
         assert field in response.json()["detail"]
         assert stored(kpi) == []
 
+    def test_digits_finer_than_a_microsecond_are_refused_not_truncated(self, bulk, kpi):
+        # Both used to be stored as .123456, and the second reported as a duplicate of the first.
+        points = [
+            {"ts": "2026-01-01T00:00:00.1234567Z", "value": 1.0},
+            {"ts": "2026-01-01T00:00:00.1234568Z", "value": 2.0},
+        ]
+        response = bulk(kpi.id, points)
+
+        assert response.status_code == 422
+        assert response.json()["code"] == "validation_error"
+        message = ["Timestamps are kept to the microsecond; drop the digits after the sixth fractional one."]
+        assert response.json()["errors"] == {"points[0].ts": message, "points[1].ts": message}
+        assert stored(kpi) == []
+
+    @pytest.mark.parametrize(
+        "ts", ["2026-01-01T00:00:00.123456789+05:30", "2026-01-01T00:00:00,0000001Z", "20260101T000000.1234561Z"]
+    )
+    def test_sub_microsecond_digits_are_refused_in_every_spelling(self, bulk, kpi, ts):
+        response = bulk(kpi.id, [{"ts": "2026-01-01T00:00:00Z", "value": 1.0}, {"ts": ts, "value": 1.0}])
+        assert (response.status_code, list(response.json()["errors"])) == (422, ["points[1].ts"])
+
+    def test_trailing_zeros_beyond_a_microsecond_are_fine(self, bulk, kpi):
+        points = [
+            {"ts": "2026-01-01T00:00:00.1234560000Z", "value": 1.0},
+            {"ts": "2026-01-01T00:00:00.5000000Z", "value": 2.0},
+        ]
+        response = bulk(kpi.id, points)
+
+        assert response.json() == {"inserted": 2, "ignored": 0}
+        assert stored(kpi) == [("2026-01-01T00:00:00.123456+00:00", 1.0), ("2026-01-01T00:00:00.500000+00:00", 2.0)]
+
     def test_naive_timestamp_message(self, bulk, kpi):
         response = bulk(kpi.id, [{"ts": "2026-01-02T00:00:00", "value": 1.0}])
         assert response.json()["errors"]["points[0].ts"] == ["Timestamp must include a UTC offset or 'Z'."]
