@@ -3,7 +3,7 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 
-from gateway_project.admin_mixins import NulSafeSearchMixin
+from gateway_project.admin_mixins import NulSafeChangelistMixin
 from kpis.models import KpiDefinition
 from tenants.api_keys import api_key_digest, api_key_generate
 from tenants.forms import TenantUserForm, UniqueWithinTenantFormSet
@@ -38,7 +38,7 @@ class TenantUserInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(NulSafeSearchMixin):
+class TenantAdmin(NulSafeChangelistMixin):
     list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at"]
     search_fields = ["name", "=id"]
     list_filter = ["region"]
@@ -88,7 +88,7 @@ class TenantAdmin(NulSafeSearchMixin):
 
 
 @admin.register(TenantUser)
-class TenantUserAdmin(NulSafeSearchMixin):
+class TenantUserAdmin(NulSafeChangelistMixin):
     form = TenantUserForm
     list_display = ["email", "role", "tenant", "id", "created_at"]
     list_filter = ["role", "tenant"]
