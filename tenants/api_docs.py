@@ -1,12 +1,23 @@
 """OpenAPI documentation of the tenant and user endpoints, with the seed walk-through's examples."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 
 from gateway_project.openapi import BODY_ERRORS, error_responses
+from tenants.secrets import NO_STORE
 from tenants.serializers import TenantCreatedSerializer, TenantCreateSerializer, UserCreateSerializer, UserSerializer
 
 TENANT_ID = "550e8400-e29b-41d4-a716-446655440000"
 USER_ID = "660e8400-e29b-41d4-a716-446655440001"
+
+SECRET_NOT_CACHED_HEADER = OpenApiParameter(
+    "Cache-Control",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[201],
+    enum=[NO_STORE],
+    description="The answer carries the API key: no cache may keep it.",
+)
 
 tenant_create_docs = extend_schema(
     operation_id="tenants_create",
@@ -18,6 +29,7 @@ tenant_create_docs = extend_schema(
         "stores a digest and cannot show it again."
     ),
     request=TenantCreateSerializer,
+    parameters=[SECRET_NOT_CACHED_HEADER],
     responses={
         201: TenantCreatedSerializer,
         **error_responses(*BODY_ERRORS, 403, s403="Open registration is disabled."),

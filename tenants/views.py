@@ -9,6 +9,7 @@ from tenants.authentication import TenantHeaderAuthentication
 from tenants.models import Tenant
 from tenants.permissions import HasRolePermission, Permission
 from tenants.rate_limits import TenantRateThrottle
+from tenants.secrets import carries_secret
 from tenants.serializers import (
     TenantCreatedSerializer,
     TenantCreateSerializer,
@@ -24,6 +25,7 @@ class TenantViewSet(ApiViewMixin, viewsets.GenericViewSet):
     serializer_class = TenantCreateSerializer
 
     @tenant_create_docs
+    @carries_secret
     def create(self, request):
         if not settings.GATEWAY_OPEN_REGISTRATION:
             raise Forbidden(

@@ -96,6 +96,11 @@ def test_replay_and_retry_headers_are_documented(schema):
     assert "Retry-After" in responses["409"]["headers"]
 
 
+def test_the_answer_carrying_a_new_key_says_no_store(schema):
+    created = operation(schema, "/v1/tenants", "post")["responses"]["201"]
+    assert created["headers"]["Cache-Control"]["schema"]["enum"] == ["no-store"]
+
+
 def test_invoke_body_carries_each_tools_own_schema(schema):
     variants = schema["components"]["schemas"]["InvocationRequest"]["oneOf"]
     by_tool = {variant["properties"]["tool_name"]["enum"][0]: variant for variant in variants}

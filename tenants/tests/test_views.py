@@ -19,6 +19,12 @@ class TestCreateTenant:
         assert tenant.api_key_digest == api_key_digest(body["api_key"])
         assert body["api_key"] not in repr(Tenant.objects.filter(pk=tenant.pk).values().get())
 
+    def test_the_answer_carrying_the_key_may_not_be_cached(self, api):
+        response = api.post("/v1/tenants", {"name": "Acme Corp", "region": "us-east-1"}, format="json")
+
+        assert response.status_code == 201
+        assert response["Cache-Control"] == "no-store"
+
     @pytest.mark.parametrize(
         ("body", "field"),
         [
