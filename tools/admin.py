@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.db.models import Q
+from django.db.models.constants import LOOKUP_SEP
 from django.utils import timezone
 
 from gateway_project.admin_mixins import ReadOnlyAdminMixin
 from tools.models import IdempotencyKey
+
+STORED_ANSWER = "response_body"
 
 
 class KeyStateFilter(admin.SimpleListFilter):
@@ -35,6 +38,17 @@ class IdempotencyKeyAdmin(ReadOnlyAdminMixin):
     list_select_related = ["tenant", "user"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    # A stored answer is raw tool output, which can echo secrets a payload carried: superusers only,
+    # on the page and in the address, where a lookup on it would answer guesses about its text.
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if request.user.is_superuser else [field for field in fields if field != STORED_ANSWER]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if lookup.split(LOOKUP_SEP)[0] == STORED_ANSWER and not (request and request.user.is_superuser):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="state")
     def state(self, record: IdempotencyKey) -> str:

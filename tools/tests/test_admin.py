@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from tools.models import IdempotencyKey
@@ -36,3 +37,47 @@ def test_keys_are_read_only(admin_client, keys):
         admin_client.post(reverse("admin:tools_idempotencykey_delete", args=[record.pk]), {"post": "yes"}).status_code
         == 403
     )
+
+
+@pytest.fixture
+def echoed_secret(keys) -> IdempotencyKey:
+    """A stored answer echoing what a payload carried, as tool output may."""
+    record = IdempotencyKey.objects.get(key="done")
+    record.response_body = '{"request_id": "r", "result": {"echo": {"api_token": "sk-live-echoed-secret"}}}'
+    record.save(update_fields=["response_body"])
+    return record
+
+
+@pytest.fixture
+def key_viewer(client):
+    viewer = User.objects.create_user("key-viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_idempotencykey"))
+    client.force_login(viewer)
+    return client
+
+
+@pytest.mark.django_db
+class TestStoredAnswersAreForSuperusersOnly:
+    SECRET = b"sk-live-echoed-secret"
+
+    def test_staff_with_view_permission_sees_the_key_but_not_the_answer(self, key_viewer, echoed_secret):
+        change = key_viewer.get(reverse("admin:tools_idempotencykey_change", args=[echoed_secret.pk]))
+        listing = key_viewer.get(KEYS)
+
+        assert change.status_code == 200 and listing.status_code == 200
+        assert b"done" in change.content and b"done" in listing.content
+        assert self.SECRET not in change.content
+        assert self.SECRET not in listing.content
+        assert b"Response body" not in change.content
+
+    @pytest.mark.parametrize("guess", ["sk-live", "no-such-text"])
+    def test_staff_cannot_probe_the_answer_with_a_filter(self, key_viewer, echoed_secret, guess):
+        """Django allows a lookup on any local field in the address; on the answer it would tell
+        the text apart one guess at a time."""
+        assert key_viewer.get(KEYS, {"response_body__contains": guess}).status_code == 400
+
+    def test_a_superuser_sees_the_answer(self, admin_client, echoed_secret):
+        change = admin_client.get(reverse("admin:tools_idempotencykey_change", args=[echoed_secret.pk]))
+
+        assert change.status_code == 200
+        assert self.SECRET in change.content
