@@ -10,7 +10,7 @@ from kpis.points import points_parse
 from kpis.selectors import kpi_latest_or_404, kpi_list, kpi_not_found
 from kpis.serializers import KpiCreateSerializer, KpiSerializer
 from kpis.services import kpi_create, points_ingest
-from tenants.permissions import Permission
+from tenants.permissions import Permission, Requirement
 from tenants.scoping import TenantScopedViewSet
 
 
@@ -18,12 +18,13 @@ class KpiViewSet(TenantScopedViewSet):
     queryset = KpiDefinition.objects.all()
     serializer_class = KpiSerializer
     lookup_url_kwarg = "kpi_id"
+    # The words are the Phase 0 reference's denials, which its clients match on.
     required_permissions = {
-        "list": Permission.KPIS_READ,
-        "retrieve": Permission.KPIS_READ,
-        "latest": Permission.KPIS_READ,
-        "create": Permission.KPIS_WRITE,
-        "points_bulk": Permission.KPIS_WRITE,
+        "list": Requirement(Permission.KPIS_READ, "read KPIs"),
+        "retrieve": Requirement(Permission.KPIS_READ, "read KPIs"),
+        "latest": Requirement(Permission.KPIS_READ, "read KPIs"),
+        "create": Requirement(Permission.KPIS_WRITE, "create KPIs"),
+        "points_bulk": Requirement(Permission.KPIS_WRITE, "ingest KPI points"),
     }
 
     def not_found(self, raw_id: object) -> NotFound:

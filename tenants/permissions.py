@@ -1,6 +1,7 @@
 """Roles and permissions: one table in code, read by one permission class."""
 
 from enum import StrEnum
+from typing import NamedTuple
 
 from rest_framework.permissions import BasePermission
 
@@ -15,7 +16,8 @@ class Permission(StrEnum):
     USERS_WRITE = "users.write"
 
 
-# What each permission lets a role do, as the 403 message names it.
+# What each permission lets a role do, in the 403's words, where the caller names no action of
+# its own: tools that require a permission at invoke time, and view tables that name a bare permission.
 PERMISSION_ACTIONS: dict[Permission, str] = {
     Permission.TOOLS_INVOKE: "invoke tools",
     Permission.KPIS_WRITE: "write KPIs",
@@ -32,16 +34,31 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 ANY_TENANT_USER = None
 
 
-def permission_require(*, role: str, permission: Permission) -> None:
+class Requirement(NamedTuple):
+    """A view action's permission, and the words its 403 uses for the action.
+
+    The words belong to the action, not the permission: creating KPIs and ingesting points
+    both need kpis.write, but the Phase 0 reference, whose clients match on its messages,
+    says "create KPIs" for one and "ingest KPI points" for the other.
+    """
+
+    permission: Permission
+    action: str
+
+
+def permission_require(*, role: str, permission: Permission, action: str | None = None) -> None:
+    """Refuse a role without `permission`: 403 "Role '<role>' is not authorized to <action>"."""
     if permission not in ROLE_PERMISSIONS.get(role, frozenset()):
-        action = PERMISSION_ACTIONS[permission]
+        action = action or PERMISSION_ACTIONS[permission]
         raise Forbidden(f"Role '{role}' is not authorized to {action}", code="permission_denied")
 
 
 class HasRolePermission(BasePermission):
     """Allows an action when the tenant user's role holds `view.required_permissions[action]`.
 
-    An action missing from the view's table is refused: permissions fail closed.
+    Each entry is a Requirement (a permission and the 403's words for the action), a bare
+    Permission (its words from PERMISSION_ACTIONS) or ANY_TENANT_USER. An action missing from
+    the view's table is refused: permissions fail closed.
     """
 
     def has_permission(self, request, view) -> bool:
@@ -52,7 +69,9 @@ class HasRolePermission(BasePermission):
         required = view.required_permissions
         if view.action not in required:
             raise Forbidden(f"Action '{view.action}' is not open to any role", code="permission_denied")
-        permission = required[view.action]
-        if permission is not ANY_TENANT_USER:
-            permission_require(role=request.user.role, permission=permission)
+        entry = required[view.action]
+        if isinstance(entry, Requirement):
+            permission_require(role=request.user.role, permission=entry.permission, action=entry.action)
+        elif entry is not ANY_TENANT_USER:
+            permission_require(role=request.user.role, permission=entry)
         return True

@@ -7,7 +7,7 @@ from gateway_project.exceptions import Forbidden, NotFound
 from tenants.api_docs import tenant_create_docs, user_create_docs
 from tenants.authentication import TenantHeaderAuthentication
 from tenants.models import Tenant
-from tenants.permissions import HasRolePermission, Permission
+from tenants.permissions import HasRolePermission, Permission, Requirement
 from tenants.rate_limits import TenantRateThrottle
 from tenants.secrets import carries_secret
 from tenants.serializers import (
@@ -42,7 +42,7 @@ class UserViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """POST /v1/users: open under open registration, else an admin of the same tenant only."""
 
     serializer_class = UserCreateSerializer
-    required_permissions = {"create": Permission.USERS_WRITE}
+    required_permissions = {"create": Requirement(Permission.USERS_WRITE, "create users")}
 
     def get_authenticators(self):
         return [] if settings.GATEWAY_OPEN_REGISTRATION else [TenantHeaderAuthentication()]

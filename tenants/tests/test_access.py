@@ -11,6 +11,8 @@ import pytest
 from model_bakery import baker
 
 from kpis.models import KpiDefinition, KpiPoint
+from tenants.models import Role
+from tenants.permissions import ROLE_PERMISSIONS
 
 
 @pytest.fixture
@@ -120,3 +122,37 @@ def test_validates_tenant(api, acme_admin, outsider, acme_kpi, endpoint):
 def test_rejects_wrong_key(api, acme_admin, outsider, acme_kpi, endpoint):
     response = call(api, acme_admin, endpoint, acme_kpi, **{"X-API-Key": outsider.api_key})
     assert response.status_code == 401
+
+
+# The Phase 0 reference's wording, which its clients match on: one phrase per action, not per permission.
+PHASE_0_DENIALS = {
+    "tools.invoke": "Role 'member' is not authorized to invoke tools",
+    "kpis.create": "Role 'member' is not authorized to create KPIs",
+    "kpis.points_bulk": "Role 'member' is not authorized to ingest KPI points",
+    "kpis.list": "Role 'member' is not authorized to read KPIs",
+    "kpis.retrieve": "Role 'member' is not authorized to read KPIs",
+    "kpis.latest": "Role 'member' is not authorized to read KPIs",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", list(PHASE_0_DENIALS))
+def test_role_denials_say_what_phase_0_said(api, acme_member, acme_kpi, endpoint, monkeypatch):
+    # Members may read KPIs; a member role without kpis.read shows the reads' wording.
+    monkeypatch.setitem(ROLE_PERMISSIONS, Role.MEMBER, frozenset())
+
+    response = call(api, acme_member, endpoint, acme_kpi)
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": PHASE_0_DENIALS[endpoint], "code": "permission_denied"}
+
+
+@pytest.mark.django_db
+def test_user_creation_denial_says_what_phase_0_said(api, acme_member, settings):
+    settings.GATEWAY_OPEN_REGISTRATION = False
+    body = {"tenant_id": str(acme_member.tenant.id), "email": "new@acme.test", "role": "member"}
+
+    response = api.post("/v1/users", body, format="json", headers=acme_member.headers())
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Role 'member' is not authorized to create users", "code": "permission_denied"}

@@ -109,7 +109,7 @@ class TestUser:
 
         assert response.status_code == 403
         assert response.json() == {
-            "detail": "Role 'member' is not authorized to write KPIs",
+            "detail": "Role 'member' is not authorized to create KPIs",
             "code": "permission_denied",
         }
 

@@ -10,6 +10,7 @@ from tenants.permissions import (
     ROLE_PERMISSIONS,
     HasRolePermission,
     Permission,
+    Requirement,
     permission_require,
 )
 
@@ -56,3 +57,20 @@ def test_any_tenant_user_needs_no_permission():
 def test_the_required_permission_is_checked():
     with pytest.raises(Forbidden):
         HasRolePermission().has_permission(request_as(Role.MEMBER), view("create", {"create": Permission.KPIS_WRITE}))
+
+
+def test_an_action_names_its_own_words_in_the_denial():
+    create = {"create": Requirement(Permission.KPIS_WRITE, "create KPIs")}
+    with pytest.raises(Forbidden, match="^Role 'member' is not authorized to create KPIs$"):
+        HasRolePermission().has_permission(request_as(Role.MEMBER), view("create", create))
+
+
+def test_a_bare_permission_uses_the_permissions_own_words():
+    # As a tool's own permission is checked at invoke time.
+    with pytest.raises(Forbidden, match="^Role 'member' is not authorized to invoke tools$"):
+        permission_require(role=Role.MEMBER, permission=Permission.TOOLS_INVOKE)
+
+
+def test_an_action_that_holds_its_permission_passes_whatever_its_words():
+    latest = {"latest": Requirement(Permission.KPIS_READ, "read KPIs")}
+    assert HasRolePermission().has_permission(request_as(Role.MEMBER), view("latest", latest))
