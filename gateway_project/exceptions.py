@@ -163,10 +163,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     elif not isinstance(exc, exceptions.APIException):
         # Anything unexpected is our bug: log it whole, tell the client nothing internal.
         logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
-        return Response(
-            {"detail": "Internal server error", "code": "server_error"},
-            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
-        )
+        return _logged(
+            Response({"detail": "Internal server error", "code": "server_error"},
+                     status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        )  # fmt: skip
 
     headers = dict(getattr(exc, "headers", {}))
     if getattr(exc, "auth_header", None):
@@ -174,4 +174,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     if getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
-    return Response({"detail": str(detail), "code": _error_code(exc)}, status=exc.status_code, headers=headers)
+    response = Response({"detail": str(detail), "code": _error_code(exc)}, status=exc.status_code, headers=headers)
+    return _logged(response) if isinstance(exc, DatabaseUnavailable) else response
+
+
+def _logged(response: Response) -> Response:
+    """Mark a response whose cause this handler logged, so django.request does not log it again."""
+    response._has_been_logged = True
+    return response

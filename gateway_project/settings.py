@@ -286,8 +286,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Our access log and exception handler report requests; Django's would repeat them.
-        "django.request": {"level": "CRITICAL"},
+        # Our access log reports every request, so Django's 4xx warnings would repeat it; its
+        # errors stay: an unhandled error outside the API (the console) is logged with its
+        # traceback. The API's handler logs its own and marks the response, so none is doubled.
+        "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
     },
 }
