@@ -32,9 +32,13 @@ class ApiViewMixin:
         return super().dispatch(request, *args, **kwargs)
 
     def options_response(self) -> HttpResponse:
-        response = HttpResponse(status=204)
+        # 200 with no content, as Django's own View.options: a 204 would leave the server to drop
+        # the Content-Length: 0 that CommonMiddleware adds (RFC 9110 forbids it on a 204), and
+        # not every server does.
+        response = HttpResponse(status=200)
         del response["Content-Type"]  # no content, so no type of content
         response["Allow"] = ", ".join(self.allowed_methods)  # the same list DRF's 405s carry
+        response["Content-Length"] = "0"
         return response
 
     def initialize_request(self, request, *args, **kwargs):
