@@ -20,7 +20,7 @@ venv: $(BIN)/.installed
 run: venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	exec $(BIN)/gunicorn gateway_project.wsgi --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY)
+	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY)
 
 lint: venv
 	$(BIN)/ruff check .

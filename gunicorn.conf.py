@@ -8,6 +8,10 @@ bytes, gunicorn's hard ceiling, still meets gunicorn's text answer.
 
 import os
 
+# The edge and Django behind it (gateway_project/asgi.py), served by uvicorn's event loop in
+# each worker (gateway_project/server.py): a slow client costs a socket, never a worker.
+wsgi_app = "gateway_project.asgi:application"
+worker_class = "gateway_project.server.GatewayWorker"
 limit_request_line = 8190  # gunicorn's maximum: a longer request line gets gunicorn's own 414
 limit_request_fields = 32768  # gunicorn's maximum; the gateway's own count limit answers first
 limit_request_field_size = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", 65536))

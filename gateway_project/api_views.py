@@ -2,7 +2,9 @@
 
 import io
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
 
@@ -15,10 +17,24 @@ class GatewayRequest(Request):
     so the checks before it (headers, tenant, user, role) keep their order.
     """
 
+    # Why the body could not be read, kept so a second read fails the same way; DRF would
+    # answer a second read with empty data, or Django with an unrelated RawPostDataException.
+    _body_error: Exception | None = None
+
     def _load_stream(self):
         super()._load_stream()
         if self._stream is None:
             self._stream = io.BytesIO(b"")
+
+    @property
+    def data(self):
+        if self._body_error is not None:
+            raise self._body_error
+        try:
+            return super().data
+        except (APIException, RequestDataTooBig) as error:
+            self._body_error = error
+            raise
 
 
 class ApiViewMixin:

@@ -50,6 +50,15 @@ def nesting_depth_exceeds(document, limit: int) -> bool:
     return False
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def containers_outside_strings(raw: bytes) -> int:
+    """How many arrays and objects a JSON text opens: its brackets, less those inside strings."""
+    bare = _JSON_STRING.sub(b"", raw)
+    return bare.count(b"[") + bare.count(b"{")
+
+
 def has_lone_surrogate(document) -> bool:
     stack = [document]
     while stack:
@@ -80,6 +89,13 @@ class StrictJSONParser(JSONParser):
         if not raw:
             raise MalformedJSON("Request body is empty; send a JSON document")
 
+        brackets = raw.count(b"[") + raw.count(b"{")
+        max_containers = settings.GATEWAY_MAX_JSON_CONTAINERS
+        # Refused before parsing: ten megabytes of "[]," would become 3.5 million lists (~300 MB).
+        if brackets > max_containers and containers_outside_strings(raw) > max_containers:
+            raise MalformedJSON(
+                f"Request body holds more than {max_containers} arrays and objects", code="json_too_complex"
+            )
         max_depth = settings.GATEWAY_MAX_JSON_DEPTH
         too_deep = MalformedJSON(f"Request body nests deeper than {max_depth} levels", code="json_too_deep")
         try:
@@ -93,7 +109,7 @@ class StrictJSONParser(JSONParser):
         except ValueError:
             raise MalformedJSON() from None
         # Counting brackets is cheap; only a body that could be too deep is walked.
-        if raw.count(b"[") + raw.count(b"{") > max_depth and nesting_depth_exceeds(document, max_depth):
+        if brackets > max_depth and nesting_depth_exceeds(document, max_depth):
             raise too_deep
         if _SURROGATE_ESCAPE.search(raw) and has_lone_surrogate(document):
             raise MalformedJSON("Request body contains an unpaired Unicode surrogate")

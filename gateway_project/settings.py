@@ -186,7 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "gateway_project.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # OPTIONS answers 405: the OpenAPI document, not per-view metadata, describes the API.
+    # OPTIONS answers only Allow (gateway_project/api_views.py): the OpenAPI document describes the API.
     "DEFAULT_METADATA_CLASS": None,
     "UNICODE_JSON": False,
 }
@@ -224,9 +224,22 @@ GATEWAY_MAX_HEADERS_TOTAL_BYTES = env_int("GATEWAY_MAX_HEADERS_TOTAL_BYTES", 32 
 GATEWAY_MAX_HEADER_COUNT = env_int("GATEWAY_MAX_HEADER_COUNT", 100, minimum=10)
 GATEWAY_MAX_KPI_DESCRIPTION_LENGTH = env_int("GATEWAY_MAX_KPI_DESCRIPTION_LENGTH", 2000, minimum=1)
 GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+# The server (gateway_project/edge.py): threads per worker process that run Django (and so the
+# most database connections a process holds); how long a body may take to arrive (408 after);
+# and how many bodies over GATEWAY_LARGE_BODY_BYTES a process reads and handles at once.
+GATEWAY_WORKER_THREADS = env_int("GATEWAY_WORKER_THREADS", 8, minimum=1, maximum=256)
+GATEWAY_BODY_READ_TIMEOUT_SECONDS = env_int("GATEWAY_BODY_READ_TIMEOUT_SECONDS", 30, minimum=1)
+GATEWAY_LARGE_BODY_BYTES = env_int("GATEWAY_LARGE_BODY_BYTES", 1024 * 1024, minimum=1024)
+GATEWAY_MAX_CONCURRENT_LARGE_BODIES = env_int("GATEWAY_MAX_CONCURRENT_LARGE_BODIES", 1, minimum=1)
+# A tool's answer larger than this is not delivered or kept for replay: 502 result_too_large.
+GATEWAY_MAX_RESULT_BYTES = env_int("GATEWAY_MAX_RESULT_BYTES", 1024 * 1024, minimum=1024)
 # Deeper documents are refused before anything recurses over them.
 GATEWAY_MAX_JSON_DEPTH = env_int("GATEWAY_MAX_JSON_DEPTH", 32, minimum=2, maximum=200)
 GATEWAY_MAX_POINTS_PER_BATCH = env_int("GATEWAY_MAX_POINTS_PER_BATCH", 50_000, minimum=1)
+# Arrays and objects in one body, counted before parsing: each costs ~70 bytes once parsed.
+GATEWAY_MAX_JSON_CONTAINERS = env_int("GATEWAY_MAX_JSON_CONTAINERS", 100_000, minimum=10)
+if GATEWAY_MAX_JSON_CONTAINERS < GATEWAY_MAX_POINTS_PER_BATCH + 2:
+    raise ImproperlyConfigured("GATEWAY_MAX_JSON_CONTAINERS must exceed GATEWAY_MAX_POINTS_PER_BATCH (one per point)")
 # The database column holds 255 characters, so the limit may shrink but not grow.
 GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH = env_int("GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH", 255, minimum=1, maximum=255)
 GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env_int("GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", 60, minimum=1)

@@ -44,8 +44,9 @@ class GatewayServer:
         }
         self.log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "gateway_project.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--threads", env.get("GUNICORN_THREADS", "1"), "--timeout", "30"],
+            # The application and worker class come from gunicorn.conf.py, as for `make run`.
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
+             "--timeout", "30"],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.log_path = log_path

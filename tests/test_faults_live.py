@@ -37,7 +37,7 @@ def effects(tmp_path):
 
 @pytest.fixture
 def server(transactional_db, tmp_path, effects):
-    """One sync worker (so its pid is known), a short lock timeout and a short SQLite busy timeout."""
+    """One worker process (so its pid is known), a short lock timeout and a short SQLite busy timeout."""
     started = GatewayServer(
         tmp_path / "gunicorn.log",
         workers=1,
@@ -186,7 +186,7 @@ def test_a_worker_killed_mid_call(server, live_admin, effects):
 
 def test_thirty_two_concurrent_writers(transactional_db, tmp_path, live_admin):
     """32 requests in flight at once, all writing: none may meet 'database is locked'."""
-    server = GatewayServer(tmp_path / "gunicorn.log", workers=8, extra_env={"GUNICORN_THREADS": "4"})
+    server = GatewayServer(tmp_path / "gunicorn.log", workers=8, extra_env={"GATEWAY_WORKER_THREADS": "4"})
     writers, per_writer = 32, 10
 
     def writer(index: int) -> list[int]:

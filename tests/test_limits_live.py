@@ -1,4 +1,4 @@
-"""Limits seen from outside, through gunicorn: the gateway's JSON answer arrives, not gunicorn's text."""
+"""Limits seen from outside, through the real server: the gateway's JSON answer arrives, not the server's text."""
 
 import pytest
 import requests
@@ -28,7 +28,9 @@ def test_an_oversized_body_gets_the_json_413(gateway_server):
     assert response.json()["code"] == "payload_too_large"
 
 
-def test_a_chunked_body_gets_the_json_411(gateway_server):
+def test_a_chunked_body_is_read_whole(gateway_server):
+    """The server reads a body sent without a length before Django sees it, and gives it one."""
+
     def chunks():
         yield b'{"name": "Acme", '
         yield b'"region": "eu"}'
@@ -36,5 +38,17 @@ def test_a_chunked_body_gets_the_json_411(gateway_server):
     response = requests.post(
         f"{gateway_server}/v1/tenants", data=chunks(), headers={"Content-Type": "application/json"}, timeout=10
     )
-    assert response.status_code == 411
-    assert response.json()["code"] == "length_required"
+    assert response.status_code == 201
+    assert (response.json()["name"], response.json()["region"]) == ("Acme", "eu")
+
+
+def test_an_oversized_chunked_body_gets_the_json_413(gateway_server):
+    def chunks():
+        for _ in range(11 * 16):
+            yield b"x" * 65536
+
+    response = requests.post(
+        f"{gateway_server}/v1/tenants", data=chunks(), headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"

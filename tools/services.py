@@ -3,13 +3,14 @@
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 
 from audit.models import Outcome
 from audit.services import Attempt, audit_record, usage_record
-from gateway_project.exceptions import api_exception_handler, server_failure
+from gateway_project.exceptions import GatewayError, api_exception_handler, server_failure
 from tenants.models import Tenant, TenantUser
 from tools.idempotency import (
     Claim,
@@ -25,6 +26,14 @@ from tools.registry import Tool, ToolCall
 logger = logging.getLogger(__name__)
 
 INVOKE_ENDPOINT = "tools.invoke"
+
+
+class ResultTooLarge(GatewayError):
+    status_code = 502
+    default_code = "result_too_large"
+
+    def __init__(self, limit_bytes: int):
+        super().__init__(f"The tool's answer exceeds the limit of {limit_bytes} bytes")
 
 
 @dataclass(frozen=True)
@@ -72,16 +81,21 @@ def _audit(invocation: Invocation, *, outcome: str, status: int, error_code: str
 
 
 def _run_tool(invocation: Invocation) -> tuple[int, str, str]:
-    """(status, rendered body, error code): the tool's answer, or its own client error."""
+    """(status, rendered body, error code): the tool's answer, or the error it ended in."""
     request_id = invocation.attempt.request_id
     call = ToolCall(tenant=invocation.tenant, user=invocation.user, payload=invocation.payload, request_id=request_id)
     try:
         result = invocation.tool.run(call)
-    except APIException as client_error:
-        # A 4xx the tool chose (unknown KPI, no data) is its answer: stored and replayed like a 200.
-        response = api_exception_handler(client_error, {})
+        body = _render({"request_id": str(request_id), "result": result})
+        if len(body) > settings.GATEWAY_MAX_RESULT_BYTES:
+            # Neither delivered nor kept for a day under the key.
+            raise ResultTooLarge(settings.GATEWAY_MAX_RESULT_BYTES)
+    except APIException as tool_error:
+        # A 4xx the tool chose (unknown KPI, no data), or an answer too large to deliver: the
+        # tool did run, so this is its answer, stored and replayed like a 200, never run again.
+        response = api_exception_handler(tool_error, {})
         return response.status_code, _render(response.data), response.data["code"]
-    return 200, _render({"request_id": str(request_id), "result": result}), ""
+    return 200, body, ""
 
 
 def _fail(invocation: Invocation, claim: Claim, failure: Exception) -> None:

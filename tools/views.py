@@ -108,7 +108,7 @@ class InvocationViewSet(TenantScopedViewSet):
         if context is None or context.tenant is None:
             return  # the tenant never authenticated: nothing to attribute the attempt to
         if self.request.method != "POST":
-            return  # a GET or OPTIONS on the endpoint is not an invocation attempt
+            return  # a GET on the endpoint is not an invocation attempt
         body = self._body_if_parseable()
         tool_name = body.get("tool_name") if isinstance(body, dict) else None
         audit_record(

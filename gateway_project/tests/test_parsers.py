@@ -1,11 +1,19 @@
 """Hostile or broken bodies get a clear 4xx with the JSON error shape, never a 500."""
 
 import io
+import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway_project.exceptions import MalformedJSON
-from gateway_project.parsers import StrictJSONParser, has_lone_surrogate, nesting_depth_exceeds
+from gateway_project.parsers import (
+    StrictJSONParser,
+    containers_outside_strings,
+    has_lone_surrogate,
+    nesting_depth_exceeds,
+)
 
 
 @pytest.fixture
@@ -87,6 +95,25 @@ class TestBodies:
         assert response.status_code == 400
         assert response.json()["code"] == "json_too_deep"
 
+    def test_more_arrays_and_objects_than_the_limit_is_400_before_parsing(self, post, settings):
+        settings.GATEWAY_MAX_JSON_CONTAINERS = 10
+        response = post(b'{"name": "a", "x": [' + b",".join([b"[]"] * 10) + b"]}")
+
+        assert response.status_code == 400
+        assert response.json() == {
+            "detail": "Request body holds more than 10 arrays and objects",
+            "code": "json_too_complex",
+        }
+
+    def test_brackets_inside_strings_are_not_containers(self, post, settings):
+        settings.GATEWAY_MAX_JSON_CONTAINERS = 10
+        response = post(json.dumps({"name": "a", "description": '[{"\\' * 100}).encode())
+        assert response.status_code == 201
+
+    def test_the_container_limit_leaves_room_for_a_full_batch(self, settings):
+        # One object per point, the points array and the body itself.
+        assert settings.GATEWAY_MAX_JSON_CONTAINERS >= settings.GATEWAY_MAX_POINTS_PER_BATCH + 2
+
     def test_other_media_types_are_415(self, api, acme_admin):
         response = api.post("/v1/kpis", "name=MRR", content_type="text/plain", headers=acme_admin.headers())
         assert response.status_code == 415
@@ -108,3 +135,23 @@ def test_lone_surrogates_are_found_in_keys_and_values():
 def test_no_bytes_is_not_a_json_document():
     with pytest.raises(MalformedJSON, match="^Request body is empty; send a JSON document$"):
         StrictJSONParser().parse(io.BytesIO(b""))
+
+
+json_documents = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\\\ab,:\u00e9'),
+    lambda children: st.lists(children) | st.dictionaries(st.text(alphabet='[]{}"\\\\a'), children),
+)
+
+
+def _containers(document) -> int:
+    if isinstance(document, list):
+        return 1 + sum(_containers(item) for item in document)
+    if isinstance(document, dict):
+        return 1 + sum(_containers(value) for value in document.values())
+    return 0
+
+
+@given(json_documents, st.booleans())
+def test_containers_are_counted_outside_strings_exactly(document, ascii_only):
+    raw = json.dumps(document, ensure_ascii=ascii_only).encode()
+    assert containers_outside_strings(raw) == _containers(document)

@@ -282,7 +282,8 @@ def test_unrepresentable_number_anywhere_in_the_body_is_400(invoke, acme_admin):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("method", ["get", "options", "put"])
+# OPTIONS answers the allowed methods (gateway_project/tests/test_api_views.py::TestOptions).
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
 def test_other_methods_on_invoke_are_405_and_not_audited(api, acme_admin, method):
     headers = acme_admin.headers(**{"Idempotency-Key": "k"})
     response = getattr(api, method)("/v1/tools/invoke", headers=headers)
@@ -383,3 +384,36 @@ class TestOversizedBodies:
     def test_no_audit_failure_is_logged(self, invoke, acme_member, caplog):
         self.oversized(invoke, acme_member)
         assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+@pytest.mark.django_db
+class TestResultLimit:
+    def test_an_answer_over_the_limit_is_a_502_stored_and_not_metered(self, invoke, acme_admin, settings):
+        settings.GATEWAY_MAX_RESULT_BYTES = 2048
+        body = {"tool_name": "echo", "payload": {"text": "x" * 3000}}
+
+        first = invoke(acme_admin, body, key="big-answer")
+        again = invoke(acme_admin, body, key="big-answer")
+
+        assert first.status_code == 502
+        assert first.json() == {
+            "detail": "The tool's answer exceeds the limit of 2048 bytes",
+            "code": "result_too_large",
+        }
+        assert (again.content, again.headers["Idempotent-Replayed"]) == (first.content, "true")
+        assert len(IdempotencyKey.objects.get().response_body) < 2048
+        audit = AuditLog.objects.get()
+        assert (audit.outcome, audit.status_code, audit.error_code, audit.units) == (
+            "error",
+            502,
+            "result_too_large",
+            0,
+        )
+        assert not UsageEvent.objects.exists()
+
+    def test_an_answer_at_the_limit_is_delivered(self, invoke, acme_admin, settings):
+        settings.GATEWAY_MAX_RESULT_BYTES = 2048
+        small = invoke(acme_admin, {"tool_name": "echo", "payload": {"text": "x" * 100}})
+        assert small.status_code == 200
+        settings.GATEWAY_MAX_RESULT_BYTES = len(small.content)
+        assert invoke(acme_admin, {"tool_name": "echo", "payload": {"text": "x" * 100}}, key="k2").status_code == 200
