@@ -12,7 +12,7 @@ MIDDLEWARE = [*MIDDLEWARE, "tests.tools_for_tests.WorkerPidMiddleware"]
 
 # Two test runs in one checkout at once (several people or agents) each set their own suffix.
 _TEST_DB_SUFFIX = os.environ.get("GATEWAY_TEST_DB_SUFFIX", "")
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "gateway_project.sqlite_backend":
     # A file, not :memory:, so servers started by the tests share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db{_TEST_DB_SUFFIX}.sqlite3")}
 elif _TEST_DB_SUFFIX:
