@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditLog, UsageEvent
 from audit.services import usage_record
-from audit.tests.test_models import attempt, record_audit
+from audit.tests.helpers import attempt, record_audit
 
 AUDIT_LIST = reverse("admin:audit_auditlog_changelist")
 USAGE_LIST = reverse("admin:audit_usageevent_changelist")

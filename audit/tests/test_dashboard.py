@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audit.dashboard import dashboard_build
 from audit.services import usage_record
-from audit.tests.test_models import record_audit
+from audit.tests.helpers import record_audit
 
 DASHBOARD = reverse("admin-dashboard")
 

@@ -5,40 +5,8 @@ from django.db import IntegrityError, transaction
 from model_bakery import baker
 
 from audit.models import AppendOnlyError, AuditLog, UsageEvent
-from audit.services import Attempt, audit_record, usage_record
-
-
-def attempt(**overrides) -> Attempt:
-    fields = {
-        "request_id": uuid.uuid4(),
-        "client_ip": "127.0.0.1",
-        "user_agent": "test",
-        "presented_user_id": "",
-        "api_key_fingerprint": "",
-        **overrides,
-    }
-    return Attempt(**fields)
-
-
-def record_audit(actor, *, metered: bool = False, **overrides):
-    """One audit row; `metered=True` writes a success's usage row too, as an invocation would."""
-    fields = {
-        "tenant": actor.tenant,
-        "user": actor.user,
-        "outcome": "success",
-        "tool_name": "echo",
-        "idempotency_key": "k",
-        "status_code": 200,
-        "attempt": attempt(),
-        **overrides,
-    }
-    if metered and fields["outcome"] == "success":
-        fields["units"] = fields.get("units") or 1
-    seq = audit_record(**fields)
-    if metered and fields["outcome"] == "success":
-        usage_record(tenant=actor.tenant, user=actor.user, tool_name=fields["tool_name"], units=fields["units"],
-                     request_id=fields["attempt"].request_id)  # fmt: skip
-    return seq
+from audit.services import usage_record
+from audit.tests.helpers import record_audit
 
 
 @pytest.fixture

@@ -13,19 +13,8 @@ from audit.chain import GENESIS_HASH, audit_row_hash
 from audit.ledger_lock import ledger_unlocked
 from audit.models import AuditLog, AuditSeal, UsageEvent
 from audit.services import usage_record
-from audit.tests.test_models import record_audit
+from audit.tests.helpers import record_audit, row_id, seal, tamper, tenant_param
 from audit.verification import audit_chain_verify
-
-
-def tamper(sql: str, *params) -> None:
-    """Edit the table behind the application's back, as someone who owns the database would:
-    past the triggers (they unlock them) and past the application."""
-    with ledger_unlocked(reason="test: simulated tampering"), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def row_id(tenant, seq: int) -> int:
-    return AuditLog.objects.get(tenant=tenant, seq=seq).id
 
 
 def verify_command(*args) -> tuple[int, dict]:
@@ -201,12 +190,6 @@ class TestCommand:
             call_command("verify_audit", "--tenant", "nope")
 
 
-def seal(*args) -> dict:
-    out = StringIO()
-    call_command("seal_audit", *args, stdout=out)
-    return json.loads(out.getvalue())
-
-
 @pytest.mark.django_db
 class TestSeals:
     def test_seal_audit_seals_each_tenant_once_per_change(self, chain, outsider):
@@ -249,10 +232,6 @@ class TestSeals:
     def test_unknown_tenant_is_refused(self, db):
         with pytest.raises(CommandError, match="not found"):
             seal("--tenant", "nope")
-
-
-def tenant_param(tenant):
-    return tenant.id.hex if connection.vendor == "sqlite" else str(tenant.id)
 
 
 @pytest.mark.django_db

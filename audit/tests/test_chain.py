@@ -1,0 +1,188 @@
+"""Known-answer vectors for the audit HMACs: fixed rows and a fixed seal, with their digests under a fixed key.
+
+Why the digests are pinned rather than recomputed: every audit row and seal ever
+written carries its HMAC, and verify_audit recomputes it with today's code. Any
+change to what the hash reads or how it spells it (the field list, a canonical
+form such as UTC timestamps or compressed IPv6, the JSON separators, the key's
+encoding) makes every stored row look tampered with, and a test that recomputes
+the expected value with the same code would not notice. These values were
+computed once, with audit/chain.py as it stood when they were added, and copied
+here by hand. If one fails, the change is not a refactor: hashing differently
+needs a new chain version that verification reads alongside the old one
+(../shared/STYLE.md, "Data that outlives a release"), and these vectors stay as
+the old version's answers.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+from model_bakery import baker
+
+from audit import sealing
+from audit.chain import (
+    CHAINED_FIELDS,
+    GENESIS_HASH,
+    SEALED_FIELDS,
+    audit_row_hash,
+    audit_seal_hash,
+    keyed_payload_fingerprint,
+)
+from audit.models import AuditLog
+from audit.services import Attempt, audit_record, usage_record
+from audit.verification import audit_chain_verify
+from tenants.models import Tenant, TenantUser
+
+KAT_KEY = "known-answer key: for these vectors only, never a deployment's"
+
+TENANT_ID = uuid.UUID("7e1a0000-0000-4000-8000-000000000001")
+USER_ID = uuid.UUID("7e1a0000-0000-4000-8000-0000000000a1")
+# The SHA-256 of a request body, as the invoke service passes it in; the row keeps its HMAC.
+BODY_SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+KEYED_BODY_SHA256 = "6703573a2abac9856b5df407545ed3a46283c8414aac75c1e2c8e07cbaeb653c"
+
+ROW_HASHES = (
+    "090a7d489cdbb65fe89da09c0c7cfa8aa28c64d37de1076939b2c2a223fe9a8a",
+    "63fd6187a4381506c8fafd0063dcaf539031db034c3640682b93c5d644d50ed3",
+    "cbec20d5b611bee9efbadba692a493ab59ae040cc589f650d77e08047809a16c",
+)
+SEAL_HASH = "cc2b30c6134f2fc4d3050888583b42afae149de9f2c225a684a57bfb235cd7a1"
+
+ROWS = (
+    {  # a metered success with every field set
+        "tenant_id": TENANT_ID,
+        "seq": 1,
+        "prev_hash": GENESIS_HASH,
+        "user_id": USER_ID,
+        "presented_user_id": str(USER_ID),
+        "outcome": "success",
+        "action": "tools.invoke",
+        "tool_name": "echo",
+        "request_id": uuid.UUID("7e1a0000-0000-4000-8000-0000000000f1"),
+        "idempotency_key": "kat-1",
+        "status_code": 200,
+        "error_code": "",
+        "client_ip": "192.0.2.1",
+        "user_agent": "curl/8.5.0",
+        "api_key_fingerprint": "0123456789abcdef",
+        "payload_fingerprint": KEYED_BODY_SHA256,
+        "duration_ms": 12,
+        "units": 1,
+        "created_at": datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+    },
+    {  # a denial naming nobody: no user, an IPv6 client, non-ASCII User-Agent, a time given in UTC+2
+        "tenant_id": TENANT_ID,
+        "seq": 2,
+        "prev_hash": ROW_HASHES[0],
+        "user_id": None,
+        "presented_user_id": "ghost",
+        "outcome": "denied",
+        "action": "tools.invoke",
+        "tool_name": "kpi_summary",
+        "request_id": uuid.UUID("7e1a0000-0000-4000-8000-0000000000f2"),
+        "idempotency_key": "",
+        "status_code": 403,
+        "error_code": "user_not_found",
+        "client_ip": "2001:db8::7",
+        "user_agent": "Mozilla/5.0 (Ünïcødé; 日本語) ✓",
+        "api_key_fingerprint": "0123456789abcdef",
+        "payload_fingerprint": "",
+        "duration_ms": 3,
+        "units": 0,
+        "created_at": datetime(2026, 1, 2, 5, 4, 6, tzinfo=timezone(timedelta(hours=2))),
+    },
+    {  # a server error: no client address, no duration
+        "tenant_id": TENANT_ID,
+        "seq": 3,
+        "prev_hash": ROW_HASHES[1],
+        "user_id": USER_ID,
+        "presented_user_id": str(USER_ID),
+        "outcome": "error",
+        "action": "tools.invoke",
+        "tool_name": "echo",
+        "request_id": uuid.UUID("7e1a0000-0000-4000-8000-0000000000f3"),
+        "idempotency_key": "kat-3",
+        "status_code": 500,
+        "error_code": "internal_error",
+        "client_ip": None,
+        "user_agent": "",
+        "api_key_fingerprint": "0123456789abcdef",
+        "payload_fingerprint": KEYED_BODY_SHA256,
+        "duration_ms": None,
+        "units": 0,
+        "created_at": datetime(2026, 1, 2, 3, 4, 7, tzinfo=UTC),
+    },
+)
+
+SEAL = {
+    "tenant_id": TENANT_ID,
+    "seq": 1,
+    "rows": 3,
+    "last_row_hash": ROW_HASHES[2],
+    "prev_seal_hash": GENESIS_HASH,
+    "created_at": datetime(2026, 1, 2, 4, 0, tzinfo=UTC),
+}
+
+
+@pytest.fixture(autouse=True)
+def kat_key(settings):
+    settings.GATEWAY_AUDIT_HMAC_KEY = KAT_KEY
+
+
+def test_the_vectors_set_every_hashed_field():
+    assert all(set(row) == set(CHAINED_FIELDS) for row in ROWS)
+    assert set(SEAL) == set(SEALED_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"), list(zip(ROWS, ROW_HASHES, strict=True)), ids=["success", "denial", "error"]
+)
+def test_row_hash_known_answers(row, expected):
+    assert audit_row_hash(row) == expected
+
+
+def test_seal_hash_known_answer():
+    assert audit_seal_hash(SEAL) == SEAL_HASH
+
+
+def test_payload_fingerprint_known_answer():
+    assert keyed_payload_fingerprint(BODY_SHA256) == KEYED_BODY_SHA256
+
+
+@pytest.mark.django_db
+def test_rows_and_seal_written_and_read_back_keep_their_known_answers(monkeypatch):
+    """The same vectors through the writers and the database: what is stored, and what
+    verification recomputes from the stored columns, are still the pinned digests."""
+    tenant = baker.make(Tenant, id=TENANT_ID)
+    user = baker.make(TenantUser, id=USER_ID, tenant=tenant)
+    for row, raw_fingerprint in zip(ROWS, (BODY_SHA256, "", BODY_SHA256), strict=True):
+        audit_record(
+            tenant=tenant,
+            user=user if row["user_id"] else None,
+            outcome=row["outcome"],
+            tool_name=row["tool_name"],
+            attempt=Attempt(
+                request_id=row["request_id"],
+                client_ip=row["client_ip"],
+                user_agent=row["user_agent"],
+                presented_user_id=row["presented_user_id"],
+                api_key_fingerprint=row["api_key_fingerprint"],
+            ),
+            idempotency_key=row["idempotency_key"],
+            status_code=row["status_code"],
+            error_code=row["error_code"],
+            payload_fingerprint=raw_fingerprint,
+            units=row["units"],
+            created_at=row["created_at"],
+            duration_ms=row["duration_ms"],
+        )
+    usage_record(tenant=tenant, user=user, tool_name="echo", units=1, request_id=ROWS[0]["request_id"])
+    monkeypatch.setattr(sealing, "timezone", SimpleNamespace(now=lambda: SEAL["created_at"]))
+    seal = sealing.audit_seal(tenant=tenant)
+
+    stored = list(AuditLog.objects.filter(tenant=tenant).order_by("seq").values("row_hash", *CHAINED_FIELDS))
+    assert [row["row_hash"] for row in stored] == list(ROW_HASHES)
+    assert [audit_row_hash(row) for row in stored] == list(ROW_HASHES)
+    assert seal.seal_hash == SEAL_HASH
+    assert audit_chain_verify(tenant=tenant).intact
