@@ -36,6 +36,13 @@ class MissingHeader(GatewayError):
         super().__init__(f"Missing required header: {header}")
 
 
+class DuplicateHeader(GatewayError):
+    default_code = "duplicate_header"
+
+    def __init__(self, header: str):
+        super().__init__(f"Header {header} was sent more than once; send it once")
+
+
 class InvalidHeader(GatewayError):
     default_code = "invalid_header"
 

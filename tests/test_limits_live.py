@@ -1,5 +1,8 @@
 """Limits seen from outside, through the real server: the gateway's JSON answer arrives, not the server's text."""
 
+import http.client
+import json
+
 import pytest
 import requests
 
@@ -52,3 +55,24 @@ def test_an_oversized_chunked_body_gets_the_json_413(gateway_server):
     )
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
+
+
+def test_two_idempotency_keys_are_a_400_not_one_joined_key(gateway_server, live_admin):
+    host, port = gateway_server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    body = b'{"tool_name": "echo"}'
+    try:
+        connection.putrequest("POST", "/v1/tools/invoke")
+        for name, value in live_admin.headers(**{"Content-Type": "application/json"}).items():
+            connection.putheader(name, value)
+        connection.putheader("Idempotency-Key", "k1")
+        connection.putheader("Idempotency-Key", "k2")
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+    finally:
+        connection.close()
+
+    assert (response.status, answer["code"]) == (400, "duplicate_header")
+    assert answer["detail"] == "Header Idempotency-Key was sent more than once; send it once"

@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 
+from audit.models import AuditLog
 from tenants.api_keys import api_key_generate
+from tools.models import IdempotencyKey
 
 INVOKE = "/v1/tools/invoke"
 ECHO = {"tool_name": "echo", "payload": {}}
@@ -132,3 +134,45 @@ def test_unauthenticated_endpoints_cost_no_tenant_query(api, django_assert_num_q
     with django_assert_num_queries(1):
         response = api.get("/healthz", headers={"X-Tenant-ID": str(uuid.uuid4())})
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+class TestRepeatedHeaders:
+    """The server joins repeated headers with commas; the raw list it keeps (asgi.scope) shows them."""
+
+    @staticmethod
+    def sent_twice(actor, name: str) -> dict:
+        headers = [
+            (key.lower().encode(), value.encode()) for key, value in actor.headers(**{"Idempotency-Key": "a"}).items()
+        ]
+        headers.append((name.lower().encode(), b"b"))
+        return {"asgi.scope": {"type": "http", "headers": headers}}
+
+    @pytest.mark.parametrize("name", ["X-Tenant-ID", "X-User-ID", "X-API-Key"])
+    def test_a_tenant_header_sent_twice_is_400(self, api, acme_admin, name):
+        response = api.get("/v1/kpis", headers=acme_admin.headers(), **self.sent_twice(acme_admin, name))
+
+        assert response.status_code == 400
+        assert response.json() == {"detail": f"Header {name} was sent more than once; send it once",
+                                   "code": "duplicate_header"}  # fmt: skip
+
+    def test_two_idempotency_keys_are_400_and_run_nothing(self, api, acme_admin):
+        response = api.post(INVOKE, ECHO, format="json", headers=acme_admin.headers(**{"Idempotency-Key": "a,b"}),
+                            **self.sent_twice(acme_admin, "Idempotency-Key"))  # fmt: skip
+
+        assert response.status_code == 400
+        assert response.json()["code"] == "duplicate_header"
+        assert not IdempotencyKey.objects.exists()
+        assert not AuditLog.objects.exists()
+
+    def test_a_key_with_a_comma_sent_once_is_one_key(self, api, acme_admin):
+        scope = {"asgi.scope": {"type": "http", "headers": [(b"idempotency-key", b"a,b")]}}
+        response = api.post(INVOKE, ECHO, format="json", headers=acme_admin.headers(**{"Idempotency-Key": "a,b"}),
+                            **scope)  # fmt: skip
+
+        assert response.status_code == 200
+        assert IdempotencyKey.objects.get().key == "a,b"
+
+    def test_other_headers_may_repeat(self, api, acme_admin):
+        scope = {"asgi.scope": {"type": "http", "headers": [(b"accept", b"a"), (b"accept", b"b")]}}
+        assert api.get("/v1/kpis", headers=acme_admin.headers(), **scope).status_code == 200
