@@ -1,11 +1,16 @@
 """Idempotency as the contract states it: replay, 409s, in-progress, rejections not stored, TTL, takeover."""
 
+import contextlib
+import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from model_bakery import baker
+from rest_framework.test import APIClient
 
 from audit.models import AuditLog, UsageEvent
 from tenants.models import Role, TenantUser
@@ -220,3 +225,116 @@ def test_a_stale_claim_completed_while_we_look_is_replayed_not_run_again(invoke,
     assert response.headers["Idempotent-Replayed"] == "true"
     assert response.json() == {"from": "the holder"}
     assert not UsageEvent.objects.exists()  # our attempt did not run the tool
+
+
+def race(retries: int, attempt: Callable[[], object]) -> list[object]:
+    """Run `attempt` in `retries` threads released together; what each returned or raised, in order."""
+    start = threading.Barrier(retries)
+    outcomes: list[object] = [None] * retries
+
+    def retry(index: int) -> None:
+        try:
+            start.wait(timeout=10)
+            outcomes[index] = attempt()
+        except Exception as raised:  # the outcome under test is often an exception
+            outcomes[index] = raised
+        finally:
+            connection.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=retry, args=(index,)) for index in range(retries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)  # each retry runs on its own connection, in its own thread
+class TestConcurrentTakeover:
+    """Several retries of one stale claim race to take it over: the compare-and-set on its
+    claim_token lets exactly one of them run the tool."""
+
+    RETRIES = 5
+
+    @pytest.fixture
+    def stale_claim(self, acme_admin, settings):
+        settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 60
+        return make_claim(
+            acme_admin, key="k", body=ECHO, locked_ago=timedelta(seconds=90), expires_in=timedelta(hours=1)
+        )
+
+    @pytest.fixture(autouse=True)
+    def every_retry_sees_the_stale_claim(self, monkeypatch):
+        """Hold each retry after its first read of the key until all have read it, so every one of
+        them finds the claim stale and tries to take it over: only the compare-and-set decides."""
+        all_read = threading.Barrier(self.RETRIES)
+        first_read_done = threading.local()
+        real_read = idempotency._stored_key
+
+        def read_then_wait_for_the_others(**lookup):
+            seen = real_read(**lookup)
+            if not getattr(first_read_done, "value", False):
+                first_read_done.value = True
+                # Should reads ever queue behind a lock, the retries race on without the rendezvous.
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    all_read.wait(timeout=5)
+            return seen
+
+        monkeypatch.setattr(idempotency, "_stored_key", read_then_wait_for_the_others)
+
+    def test_exactly_one_retry_takes_the_claim_over(self, acme_admin, stale_claim):
+        def retry():
+            return idempotency.claim_acquire(
+                tenant=acme_admin.tenant, user=acme_admin.user, endpoint="tools.invoke", key="k",
+                fingerprint=request_fingerprint(ECHO),
+            )  # fmt: skip
+
+        outcomes = race(self.RETRIES, retry)
+
+        claims = [outcome for outcome in outcomes if isinstance(outcome, idempotency.Claim)]
+        assert len(claims) == 1, outcomes
+        others = [outcome for outcome in outcomes if outcome is not claims[0]]
+        # Nobody completes the claim here, so every other retry finds it in progress.
+        assert all(isinstance(outcome, idempotency.IdempotencyInProgress) for outcome in others), outcomes
+        stored = IdempotencyKey.objects.get()
+        assert stored.claim_token == claims[0].token != stale_claim.claim_token
+
+    def test_concurrent_retries_of_a_stale_invocation_run_the_tool_once(self, acme_admin, stale_claim, monkeypatch):
+        runs: list[uuid.UUID] = []
+        answered = [0]
+        progress = threading.Condition()
+        real_run = services._run_tool
+
+        def run_once_every_other_retry_has_its_answer(invocation):
+            # A tool that finishes first would let the others replay its answer whatever the
+            # compare-and-set does; holding it makes a second takeover show as a second run.
+            with progress:
+                runs.append(invocation.attempt.request_id)
+                progress.notify_all()
+                progress.wait_for(lambda: len(runs) + answered[0] >= self.RETRIES, timeout=10)
+            return real_run(invocation)
+
+        monkeypatch.setattr(services, "_run_tool", run_once_every_other_retry_has_its_answer)
+
+        def retry():
+            try:
+                return APIClient().post(
+                    "/v1/tools/invoke", ECHO, format="json", headers=acme_admin.headers(**{"Idempotency-Key": "k"})
+                )
+            finally:
+                with progress:
+                    answered[0] += 1
+                    progress.notify_all()
+
+        responses = race(self.RETRIES, retry)
+
+        assert len(runs) == 1
+        statuses = sorted((response.status_code, response.json().get("code")) for response in responses)
+        assert statuses == [(200, None)] + [(409, "idempotency_in_progress")] * (self.RETRIES - 1)
+        ran = next(response for response in responses if response.status_code == 200)
+        assert "Idempotent-Replayed" not in ran.headers
+        assert ran.json()["request_id"] == str(runs[0])
+        assert UsageEvent.objects.count() == 1
+        # Retries of an attempt in flight are not attempts of their own: one audit row, the success.
+        assert list(AuditLog.objects.values_list("outcome", "status_code")) == [("success", 200)]
