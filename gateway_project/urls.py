@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from audit.views import dashboard_view
+from gateway_project.api_views import ApiViewMixin
 from gateway_project.baseline import baseline
 from gateway_project.health import HealthView
 from gateway_project.openapi import same_host_only
@@ -17,6 +18,20 @@ admin.site.site_title = "Gateway operations"
 admin.site.index_title = "Operations"
 admin.site.index_template = "admin/gateway_index.html"
 
+
+# The documents' own views, answering OPTIONS like every API view instead of a 405 that lists OPTIONS.
+class SchemaView(ApiViewMixin, SpectacularAPIView):
+    pass
+
+
+class SwaggerView(ApiViewMixin, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(ApiViewMixin, SpectacularRedocView):
+    pass
+
+
 router = SimpleRouter(trailing_slash=False)
 router.register("tenants", TenantViewSet, basename="tenant")
 router.register("users", UserViewSet, basename="user")
@@ -27,11 +42,11 @@ urlpatterns = [
     path("v1/tools/invoke", InvocationViewSet.as_view({"post": "create"}), name="tool-invoke"),
     path("v1/", include(router.urls)),
     path("healthz", HealthView.as_view(), name="healthz"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", same_host_only(SpectacularSwaggerView.as_view(url_name="schema")), name="swagger-ui"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", same_host_only(SwaggerView.as_view(url_name="schema")), name="swagger-ui"),
     path(
         "api/redoc/",
-        same_host_only(SpectacularRedocView.as_view(url_name="schema", template_name="api_docs/redoc.html")),
+        same_host_only(RedocView.as_view(url_name="schema", template_name="api_docs/redoc.html")),
         name="redoc",
     ),
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),

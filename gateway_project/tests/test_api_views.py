@@ -123,6 +123,9 @@ ALLOWED = {
     "/v1/kpis/{kpi_id}": {"GET", "HEAD", "OPTIONS"},
     "/v1/kpis/{kpi_id}/points:bulk": {"POST", "OPTIONS"},
     "/v1/kpis/{kpi_id}/latest": {"GET", "HEAD", "OPTIONS"},
+    "/api/schema/": {"GET", "HEAD", "OPTIONS"},
+    "/api/docs/": {"GET", "HEAD", "OPTIONS"},
+    "/api/redoc/": {"GET", "HEAD", "OPTIONS"},
 }
 
 
