@@ -83,7 +83,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "gateway_project.admin_site.GatewayAdminConfig",  # django.contrib.admin, with the gateway's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -13,11 +13,6 @@ from kpis.views import KpiViewSet
 from tenants.views import TenantViewSet, UserViewSet
 from tools.views import InvocationViewSet, ToolCatalogViewSet
 
-admin.site.site_header = "Tool Invocation Gateway"
-admin.site.site_title = "Gateway operations"
-admin.site.index_title = "Operations"
-admin.site.index_template = "admin/gateway_index.html"
-
 
 # The documents' own views, answering OPTIONS like every API view instead of a 405 that lists OPTIONS.
 class SchemaView(ApiViewMixin, SpectacularAPIView):

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 
-from gateway_project.admin_mixins import NulSafeChangelistMixin
 from gateway_project.charts import downsample, line_chart
 from gateway_project.timestamps import format_timestamp
 from kpis.forms import KpiDefinitionForm
@@ -15,7 +14,7 @@ CHART_POINTS = 600
 
 
 @admin.register(KpiDefinition)
-class KpiDefinitionAdmin(NulSafeChangelistMixin):
+class KpiDefinitionAdmin(admin.ModelAdmin):
     form = KpiDefinitionForm
     list_display = ["name", "tenant", "unit", "latest_value", "latest_ts", "created_at"]
     list_filter = ["tenant"]

@@ -3,7 +3,6 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 
-from gateway_project.admin_mixins import NulSafeChangelistMixin
 from kpis.models import KpiDefinition
 from tenants.api_keys import api_key_digest, api_key_generate
 from tenants.forms import TenantUserForm, UniqueWithinTenantFormSet
@@ -38,7 +37,7 @@ class TenantUserInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(NulSafeChangelistMixin):
+class TenantAdmin(admin.ModelAdmin):
     list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at"]
     search_fields = ["name", "=id"]
     list_filter = ["region"]
@@ -88,7 +87,7 @@ class TenantAdmin(NulSafeChangelistMixin):
 
 
 @admin.register(TenantUser)
-class TenantUserAdmin(NulSafeChangelistMixin):
+class TenantUserAdmin(admin.ModelAdmin):
     form = TenantUserForm
     list_display = ["email", "role", "tenant", "id", "created_at"]
     list_filter = ["role", "tenant"]
