@@ -11,6 +11,7 @@ import hmac
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "tenants",
     "tools",
     "kpis",
@@ -112,6 +114,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.TenantContextMiddleware",
+    # Last, as django-axes asks: it turns a locked-out console login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# Console logins go through django-axes first, which refuses them while an account or an
+# address is locked out; then Django's own check of the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "gateway_project.urls"
@@ -264,6 +275,19 @@ GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE
 GATEWAY_BENCH_BASELINE = env_bool("GATEWAY_BENCH_BASELINE", False)
 # Modules whose import registers tools; test settings add test-only tools.
 GATEWAY_TOOL_MODULES = ["tools.builtin"]
+
+# Console login throttling (django-axes): after this many failed logins in a row, an account
+# is locked, and so is the address they came from (each on its own), for the cool-off time.
+# Failures are counted in the database, so every process and machine counts together.
+AXES_FAILURE_LIMIT = env_int("GATEWAY_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("GATEWAY_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "gateway_project.client_ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The admin's log of every successful login is not needed; failures are what it keeps.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 # Admin forms read bodies through Django; keep its limit in step with the API's.
 DATA_UPLOAD_MAX_MEMORY_SIZE = GATEWAY_MAX_BODY_BYTES

@@ -53,3 +53,11 @@ def test_defaults():
     assert live_settings.GATEWAY_MAX_HEADERS_TOTAL_BYTES == 32 * 1024
     assert live_settings.GATEWAY_MAX_HEADER_COUNT == 100
     assert live_settings.GATEWAY_MAX_KPI_DESCRIPTION_LENGTH == 2000
+    assert live_settings.GATEWAY_MAX_JSON_CONTAINERS == 100_000
+    assert live_settings.GATEWAY_MAX_RESULT_BYTES == 1024 * 1024
+    assert live_settings.GATEWAY_WORKER_THREADS == 8
+    assert live_settings.GATEWAY_BODY_READ_TIMEOUT_SECONDS == 30
+    assert live_settings.GATEWAY_LARGE_BODY_BYTES == 1024 * 1024
+    assert live_settings.GATEWAY_MAX_CONCURRENT_LARGE_BODIES == 1
+    assert live_settings.AXES_FAILURE_LIMIT == 5
+    assert live_settings.AXES_COOLOFF_TIME.total_seconds() == 15 * 60
