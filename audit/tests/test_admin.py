@@ -84,6 +84,7 @@ class TestAuditList:
         # session, user, count of the filtered rows, one page with tenant and user joined, date hierarchy.
         with django_assert_max_num_queries(8):
             response = admin_client.get(AUDIT_LIST)
+        assert response.status_code == 200
         assert len(response.context["cl"].result_list) == 60
 
 

@@ -101,4 +101,6 @@ class TestPage:
     def test_query_budget_is_fixed(self, admin_client, month, django_assert_max_num_queries):
         # session, user, per-day counts, units, top tenants, top tools, recent denials, tenant list.
         with django_assert_max_num_queries(9):
-            admin_client.get(DASHBOARD)
+            response = admin_client.get(DASHBOARD)
+        assert response.status_code == 200
+        assert response.context["dashboard"].invocations == 10

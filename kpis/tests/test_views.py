@@ -273,4 +273,6 @@ class TestLatest:
         baker.make(KpiPoint, tenant=kpi.tenant, kpi=kpi, ts=datetime(2026, 1, 8, tzinfo=UTC), value=1)
         # 1 tenant+user, 2 the newest point of (tenant, KPI) by index: a point proves the KPI is ours.
         with django_assert_num_queries(2):
-            api.get(f"/v1/kpis/{kpi.id}/latest", headers=acme_member.headers())
+            response = api.get(f"/v1/kpis/{kpi.id}/latest", headers=acme_member.headers())
+        assert response.status_code == 200
+        assert response.json() == {"kpi_id": str(kpi.id), "ts": "2026-01-08T00:00:00Z", "value": 1.0}

@@ -196,7 +196,10 @@ class TestRejectedBeforeTheToolRuns:
         key = headers.pop("Idempotency-Key", "key-1")
         response = invoke(acme_admin, key=key, **headers)
 
-        assert response.status_code in (400, 401)
+        # A malformed key is refused before the tenant is looked at (400); a bad tenant or key is 401.
+        assert (response.status_code, response.json()["code"]) == (
+            (400, "invalid_header") if key != "key-1" else (401, "invalid_credentials")
+        )
         assert not AuditLog.objects.exists()
 
 
@@ -263,15 +266,20 @@ def test_success_path_query_budget(invoke, acme_admin, django_assert_num_queries
     with django_assert_num_queries(statements + 2):
         response = invoke(acme_admin)
     assert response.status_code == 200
+    assert response.json()["result"] == {"echo": {"text": "hi"}}
+    assert (AuditLog.objects.get().outcome, UsageEvent.objects.count()) == ("success", 1)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_replay_query_budget(invoke, acme_admin, django_assert_num_queries):
     invoke(acme_admin, key="again")
     # 1 user+tenant, 2 claim attempt (conflict, nothing inserted), 3 read the stored response.
+    first = IdempotencyKey.objects.get().response_body
     with django_assert_num_queries(3):
         response = invoke(acme_admin, key="again")
-    assert response.headers["Idempotent-Replayed"] == "true"
+    assert (response.status_code, response.headers["Idempotent-Replayed"]) == (200, "true")
+    assert response.content.decode() == first
+    assert (AuditLog.objects.count(), UsageEvent.objects.count()) == (1, 1)
 
 
 @pytest.mark.django_db
