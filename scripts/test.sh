@@ -1,17 +1,38 @@
 #!/usr/bin/env bash
-# The whole suite on SQLite, then again on PostgreSQL when one answers at TEST_DATABASE_URL.
+# The whole suite on SQLite, then again on PostgreSQL when one answers at TEST_DATABASE_URL,
+# ending with what ran. Under CI=true a PostgreSQL that does not answer fails the run: a
+# green CI must mean both databases were tested (and tests that need Redis or Chromium fail
+# rather than skip, see tests/environment.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pg_url=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+summary() { grep -E '(passed|failed|error).* in [0-9.]+s' "$1" | tail -n 1 | tr -d '=' | sed 's/^ *//; s/ *$//'; }
 
 echo "== Test suite on SQLite (embedded default) =="
-env -u DATABASE_URL .venv/bin/pytest "$@"
+env -u DATABASE_URL .venv/bin/pytest "$@" | tee "$log/sqlite"
 
 if .venv/bin/python scripts/pg_reachable.py "$pg_url"; then
   echo "== Test suite on PostgreSQL ($pg_url) =="
-  DATABASE_URL=$pg_url .venv/bin/pytest "$@"
-  echo "Ran: SQLite and PostgreSQL."
+  DATABASE_URL=$pg_url .venv/bin/pytest "$@" | tee "$log/postgresql"
+  pg_ran="PostgreSQL: $(summary "$log/postgresql")"
+elif [ "${CI:-}" = "true" ]; then
+  echo "PostgreSQL did not answer at $pg_url; under CI=true that fails the run." >&2
+  exit 1
 else
-  echo "Ran: SQLite only. PostgreSQL did not answer at $pg_url, so its run was skipped."
+  pg_ran="PostgreSQL: not run (nothing answered at $pg_url)"
+fi
+
+echo
+echo "== What ran =="
+echo "SQLite: $(summary "$log/sqlite")"
+echo "$pg_ran"
+if [ -x /usr/bin/chromium ]; then echo "Chromium: $(/usr/bin/chromium --version 2>/dev/null || echo present)"; else echo "Chromium: missing (browser tests skipped)"; fi
+if .venv/bin/python -c "import redis,sys; redis.Redis.from_url('${TEST_REDIS_URL:-redis://127.0.0.1:6379/0}', socket_connect_timeout=1).ping()" 2>/dev/null; then
+  echo "Redis: answered"
+else
+  echo "Redis: missing (cross-process rate-limit tests skipped)"
 fi

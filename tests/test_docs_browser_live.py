@@ -3,14 +3,16 @@
 from urllib.parse import urlsplit
 
 import pytest
+from playwright import sync_api
 
-from tests.test_admin_browser_live import CHROMIUM, CHROMIUM_ARGS
+from tests.environment import CHROMIUM, CHROMIUM_ARGS, need_chromium
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
-pytestmark = [
-    pytest.mark.live_server_processes,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"No Chromium at {CHROMIUM} (apt-get install chromium)"),
-]
+pytestmark = pytest.mark.live_server_processes
+
+
+@pytest.fixture(autouse=True)
+def chromium():
+    need_chromium()
 
 
 @pytest.mark.parametrize(

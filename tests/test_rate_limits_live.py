@@ -3,23 +3,19 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis
 import requests
 
 from tenants.models import Role, TenantUser
 from tests.conftest import GatewayServer
+from tests.environment import REDIS_URL, need_redis
 
 pytestmark = pytest.mark.live_server_processes
-REDIS_URL = "redis://127.0.0.1:6379/0"
 LIMIT, SENT = 10, 40
 
 
 @pytest.fixture
 def redis_up():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"No Redis at {REDIS_URL}: {error}")
+    need_redis()
 
 
 def test_four_processes_share_one_limit_through_redis(redis_up, live_admin, tmp_path):

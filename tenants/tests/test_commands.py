@@ -6,8 +6,7 @@ import uuid
 import pytest
 
 from audit.models import AuditLog, UsageEvent
-from audit.tests.test_models import record_audit
-from audit.tests.test_verification import tamper
+from audit.tests.helpers import record_audit, tamper
 from kpis.models import KpiPoint
 from tenants.api_keys import api_key_matches
 from tenants.models import Role, Tenant, TenantUser

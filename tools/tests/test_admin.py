@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from tools.models import IdempotencyKey
-from tools.tests.test_idempotency import ECHO, make_claim
+from tools.tests.helpers import ECHO, make_claim
 
 KEYS = reverse("admin:tools_idempotencykey_changelist")
 

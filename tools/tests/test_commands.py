@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tools.models import IdempotencyKey
-from tools.tests.test_idempotency import ECHO, make_claim
+from tools.tests.helpers import ECHO, make_claim
 
 
 def purge(*args) -> dict:

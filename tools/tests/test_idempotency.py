@@ -17,8 +17,7 @@ from tenants.models import Role, TenantUser
 from tools import idempotency, services
 from tools.fingerprint import request_fingerprint
 from tools.models import IdempotencyKey
-
-ECHO = {"tool_name": "echo", "payload": {"text": "Hello, World!"}}
+from tools.tests.helpers import ECHO, make_claim
 
 
 @pytest.mark.django_db
@@ -100,24 +99,6 @@ class TestConflicts:
         assert response.headers["Retry-After"] == "1"
         assert not AuditLog.objects.exists()
         assert not UsageEvent.objects.exists()
-
-
-def make_claim(actor, *, key, body, locked_ago: timedelta, expires_in: timedelta, completed=False):
-    now = timezone.now()
-    return baker.make(
-        IdempotencyKey,
-        tenant=actor.tenant,
-        endpoint="tools.invoke",
-        key=key,
-        user=actor.user,
-        fingerprint=request_fingerprint(body),
-        claim_token=uuid.uuid4(),
-        locked_at=now - locked_ago,
-        created_at=now - locked_ago,
-        expires_at=now + expires_in,
-        response_status=200 if completed else None,
-        response_body='{"stale": true}' if completed else "",
-    )
 
 
 @pytest.mark.django_db
