@@ -240,7 +240,7 @@ GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 10 * 1024 * 1024, min
 # The server (gateway_project/edge.py): threads per worker process that run Django (and so the
 # most database connections a process holds); how long a body may take to arrive (408 after);
 # and how many bodies over GATEWAY_LARGE_BODY_BYTES a process reads and handles at once.
-GATEWAY_WORKER_THREADS = env_int("GATEWAY_WORKER_THREADS", 8, minimum=1, maximum=256)
+GATEWAY_WORKER_THREADS = env_int("GATEWAY_WORKER_THREADS", 4, minimum=1, maximum=256)
 GATEWAY_BODY_READ_TIMEOUT_SECONDS = env_int("GATEWAY_BODY_READ_TIMEOUT_SECONDS", 30, minimum=1)
 GATEWAY_LARGE_BODY_BYTES = env_int("GATEWAY_LARGE_BODY_BYTES", 1024 * 1024, minimum=1024)
 GATEWAY_MAX_CONCURRENT_LARGE_BODIES = env_int("GATEWAY_MAX_CONCURRENT_LARGE_BODIES", 1, minimum=1)
@@ -271,8 +271,6 @@ GATEWAY_AUDIT_HMAC_KEY = (
 GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE", 6000, minimum=0)
 GATEWAY_RATE_LIMIT_USER_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_USER_PER_MINUTE", 1200, minimum=0)
 GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE", 3000, minimum=0)
-# Serves /bench/baseline, the floor `make bench` measures the gateway against.
-GATEWAY_BENCH_BASELINE = env_bool("GATEWAY_BENCH_BASELINE", False)
 # Modules whose import registers tools; test settings add test-only tools.
 GATEWAY_TOOL_MODULES = ["tools.builtin"]
 

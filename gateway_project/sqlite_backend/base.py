@@ -1,26 +1,68 @@
-"""SQLite whose writers take turns on a lock in each process, instead of in SQLite's busy loop.
+"""SQLite whose writers queue for their turn, instead of polling in SQLite's busy loop.
 
 SQLite lets one connection write at a time. A writer that finds the write lock taken
-sleeps and polls (1, 2, 5 … up to 100 ms between tries), so with many writers some wait
-far longer than the queue ahead of them and the latency tail grows with every thread. The
-server runs Django on several threads per process (gateway_project/asgi.py); here a
-process's writers first queue on one lock, held from BEGIN to COMMIT (or for one statement
-in autocommit), so at most one writer per process polls SQLite. Readers never wait: WAL.
+sleeps and polls (1, 2, 5 … up to 100 ms between tries), so with many writers some wait far
+longer than the queue ahead of them: with several processes of several threads each, the
+echo p99 reached hundreds of milliseconds. Here every writer takes a turn first: threads of
+one process queue on a lock, and processes queue on an exclusive flock() of a file beside the
+database, which the kernel hands over as soon as it is released. The turn is held from BEGIN
+(IMMEDIATE, the settings' transaction_mode) to the end of the transaction, or for one statement
+in autocommit. Readers never wait (WAL), and programs outside the gateway (a sqlite3 shell)
+still meet SQLite's own lock and busy timeout.
 """
 
+import fcntl
+import os
 import threading
 
 from django.db.backends.sqlite3 import base
 
 Database = base.Database
-# Reentrant: one thread may hold two connections (tests do), each taking its turn.
-_WRITE_TURN = threading.RLock()
 _WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
-def _take_turn(timeout: float) -> None:
-    if not _WRITE_TURN.acquire(timeout=timeout):
-        raise Database.OperationalError("database is locked (still waiting for this process's other writers)")
+class WriteTurn:
+    """One database file's turn to write, shared by the threads of this process and with other processes."""
+
+    def __init__(self, database_path: str | None):
+        # None: an in-memory database, which no other process can open.
+        self.lock_path = f"{database_path}.writers" if database_path else None
+        # Reentrant, and counted: one thread may hold two connections to the file (tests do).
+        self.threads = threading.RLock()
+        self.depth = 0
+        self.file = None
+
+    def take(self, timeout: float) -> None:
+        if not self.threads.acquire(timeout=timeout):
+            raise Database.OperationalError("database is locked (still waiting for this process's other writers)")
+        try:
+            if self.depth == 0 and self.lock_path:
+                if self.file is None:
+                    self.file = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                # Blocks until the other processes' writer is done; that writer holds the turn only
+                # for one transaction, in which SQLite's own busy timeout still bounds every wait.
+                fcntl.flock(self.file, fcntl.LOCK_EX)
+        except BaseException:
+            self.threads.release()
+            raise
+        self.depth += 1
+
+    def give_back(self) -> None:
+        self.depth -= 1
+        if self.depth == 0 and self.file is not None:
+            fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.threads.release()
+
+
+_turns: dict[str, WriteTurn] = {}
+_turns_lock = threading.Lock()
+
+
+def write_turn(database_path: str | None) -> WriteTurn:
+    with _turns_lock:
+        if database_path not in _turns:
+            _turns[database_path] = WriteTurn(database_path)
+        return _turns[database_path]
 
 
 def _writes(query: str) -> bool:
@@ -28,35 +70,40 @@ def _writes(query: str) -> bool:
 
 
 class WriteTurnCursor(base.SQLiteCursorWrapper):
-    """A write outside a transaction takes the process's write turn for its one statement."""
+    """A write outside a transaction takes the turn for its one statement."""
 
-    turn_timeout = 5.0
+    turn: WriteTurn
+    turn_timeout: float
 
     def execute(self, query, params=None):
         if self.connection.in_transaction or not _writes(query):
             return super().execute(query, params)
-        _take_turn(self.turn_timeout)
+        self.turn.take(self.turn_timeout)
         try:
             return super().execute(query, params)
         finally:
-            _WRITE_TURN.release()
+            self.turn.give_back()
 
     def executemany(self, query, param_list):
         if self.connection.in_transaction or not _writes(query):
             return super().executemany(query, param_list)
-        _take_turn(self.turn_timeout)
+        self.turn.take(self.turn_timeout)
         try:
             return super().executemany(query, param_list)
         finally:
-            _WRITE_TURN.release()
+            self.turn.give_back()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    """A transaction (BEGIN IMMEDIATE: the settings' transaction_mode) holds the turn until it ends."""
+    """A transaction holds the turn from its BEGIN until it commits, rolls back or is closed."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._holds_turn = False
+
+    @property
+    def _turn(self) -> WriteTurn:
+        return write_turn(None if self.is_in_memory_db() else str(self.settings_dict["NAME"]))
 
     @property
     def _turn_timeout(self) -> float:
@@ -65,11 +112,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _give_back_turn(self) -> None:
         if self._holds_turn:
             self._holds_turn = False
-            _WRITE_TURN.release()
+            self._turn.give_back()
 
     def _start_transaction_under_autocommit(self):
         if not self._holds_turn:
-            _take_turn(self._turn_timeout)
+            self._turn.take(self._turn_timeout)
             self._holds_turn = True
         try:
             super()._start_transaction_under_autocommit()
@@ -97,5 +144,5 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def create_cursor(self, name=None):
         cursor = self.connection.cursor(factory=WriteTurnCursor)
-        cursor.turn_timeout = self._turn_timeout
+        cursor.turn, cursor.turn_timeout = self._turn, self._turn_timeout
         return cursor

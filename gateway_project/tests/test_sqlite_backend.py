@@ -1,5 +1,8 @@
-"""SQLite writers in one process take turns on a lock, held from BEGIN to the end of the transaction."""
+"""SQLite writers take turns, threads on a lock and processes on a file lock, held from BEGIN to the end."""
 
+import fcntl
+import subprocess
+import sys
 import threading
 import time
 
@@ -18,19 +21,29 @@ def sqlite_only():
         pytest.skip("the write turn is part of the SQLite backend only")
 
 
+def turn() -> backend.WriteTurn:
+    return backend.write_turn(str(connection.settings_dict["NAME"]))
+
+
 def turn_is_free() -> bool:
-    """Whether another thread could take the turn right now."""
+    """Whether another thread, or another process, could take the turn right now."""
     result = []
 
     def probe():
-        taken = backend._WRITE_TURN.acquire(timeout=0)
+        taken = turn().threads.acquire(timeout=0)
         if taken:
-            backend._WRITE_TURN.release()
+            turn().threads.release()
         result.append(taken)
 
     thread = threading.Thread(target=probe)
     thread.start()
     thread.join()
+    with open(turn().lock_path, "a+") as lock_file:  # another open file description: as another process
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
     return result[0]
 
 
@@ -86,3 +99,20 @@ def test_a_second_writer_waits_for_the_turn_and_then_writes():
 
     assert order == ["first", "second"]
     assert Tenant.objects.count() == 2
+
+
+def test_a_writer_waits_for_another_process_holding_the_turn():
+    Tenant.objects.count()  # open the connection, so only the insert is timed below
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a+'); "
+         "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(0.5)", turn().lock_path],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline() == "held\n"
+    started = time.monotonic()
+    Tenant.objects.create(name="after", region="eu", api_key_digest="a" * 64)
+    waited = time.monotonic() - started
+    holder.wait(5)
+
+    assert waited > 0.3  # queued behind the other process, not failed and not ahead of it
+    assert Tenant.objects.filter(name="after").exists()
