@@ -1,5 +1,6 @@
 -- wrk script: POST with a fresh Idempotency-Key per request; reports JSON for bench/run.py.
 -- Reads BENCH_PATH, BENCH_BODY, BENCH_TENANT, BENCH_USER, BENCH_KEY, BENCH_RUN from the environment.
+-- Counts answers by status, so the bench can count only the 200s and name anything else.
 local threads = {}
 
 function setup(thread)
@@ -9,7 +10,7 @@ end
 
 function init(args)
   counter = 0
-  non200 = 0
+  statuses = {}
   prefix = string.format("%s-%d-", os.getenv("BENCH_RUN") or "run", id)
   headers = {
     ["Content-Type"] = "application/json",
@@ -28,18 +29,23 @@ function request()
 end
 
 function response(status, response_headers, response_body)
-  if status ~= 200 then
-    non200 = non200 + 1
-  end
+  statuses[status] = (statuses[status] or 0) + 1
 end
 
 function done(summary, latency, requests)
-  local non = 0
+  local totals = {}
   for _, thread in ipairs(threads) do
-    non = non + thread:get("non200")
+    for status, count in pairs(thread:get("statuses")) do
+      totals[status] = (totals[status] or 0) + count
+    end
+  end
+  local parts = {}
+  for status, count in pairs(totals) do
+    table.insert(parts, string.format('"%d": %d', status, count))
   end
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
   io.write(string.format(
-    '\nBENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "non200": %d, "socket_errors": %d}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), non, errors))
+    '\nBENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "statuses": {%s}, "socket_errors": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    table.concat(parts, ", "), errors))
 end

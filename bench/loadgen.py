@@ -7,6 +7,7 @@ next request as soon as the previous answer arrives, for `seconds` seconds.
 import http.client
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 
@@ -25,9 +26,9 @@ def run_load(
     connections: int,
     seconds: float,
 ) -> dict:
-    """make_request(worker, n) -> (method, path, headers, body). Returns wrk-like figures."""
+    """make_request(worker, n) -> (method, path, headers, body). Returns wrk-like figures, answers counted by status."""
     latencies: list[list[float]] = [[] for _ in range(connections)]
-    non200 = [0] * connections
+    statuses: list[Counter] = [Counter() for _ in range(connections)]
     errors = [0] * connections
     deadline = time.monotonic() + seconds
 
@@ -48,8 +49,7 @@ def run_load(
                 conn = http.client.HTTPConnection(host, port, timeout=30)
                 continue
             latencies[index].append(time.perf_counter() - started)
-            if response.status != 200:
-                non200[index] += 1
+            statuses[index][str(response.status)] += 1
         conn.close()
 
     started = time.monotonic()
@@ -65,6 +65,6 @@ def run_load(
         "duration_us": int(duration * 1e6),
         "p50_us": int(percentile(every, 0.50) * 1e6),
         "p99_us": int(percentile(every, 0.99) * 1e6),
-        "non200": sum(non200),
+        "statuses": dict(sum(statuses, Counter())),
         "socket_errors": sum(errors),
     }

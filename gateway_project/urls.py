@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -6,7 +5,6 @@ from rest_framework.routers import SimpleRouter
 
 from audit.views import dashboard_view
 from gateway_project.api_views import ApiViewMixin
-from gateway_project.baseline import baseline
 from gateway_project.health import HealthView
 from gateway_project.openapi import same_host_only
 from kpis.views import KpiViewSet
@@ -47,9 +45,6 @@ urlpatterns = [
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="admin-dashboard"),
     path("admin/", admin.site.urls),
 ]
-
-if settings.GATEWAY_BENCH_BASELINE:
-    urlpatterns.append(path("bench/baseline", baseline, name="bench-baseline"))
 
 handler400 = "gateway_project.error_views.bad_request"
 handler403 = "gateway_project.error_views.forbidden"
