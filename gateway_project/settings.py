@@ -101,6 +101,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gateway_project.worker_slots.WorkerSlotMiddleware",
     "gateway_project.request_context.RequestContextMiddleware",
     "gateway_project.middleware.CollectAfterLargeBodiesMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -240,7 +241,9 @@ GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 10 * 1024 * 1024, min
 # The server (gateway_project/edge.py): threads per worker process that run Django (and so the
 # most database connections a process holds); how long a body may take to arrive (408 after);
 # and how many bodies over GATEWAY_LARGE_BODY_BYTES a process reads and handles at once.
-GATEWAY_WORKER_THREADS = env_int("GATEWAY_WORKER_THREADS", 4, minimum=1, maximum=256)
+GATEWAY_WORKER_THREADS = env_int("GATEWAY_WORKER_THREADS", 8, minimum=1, maximum=256)
+# Of those, how many run at once; a request steps aside while its tool runs (gateway_project/worker_slots.py).
+GATEWAY_ACTIVE_REQUESTS_PER_WORKER = env_int("GATEWAY_ACTIVE_REQUESTS_PER_WORKER", 1, minimum=1, maximum=256)
 GATEWAY_BODY_READ_TIMEOUT_SECONDS = env_int("GATEWAY_BODY_READ_TIMEOUT_SECONDS", 30, minimum=1)
 GATEWAY_LARGE_BODY_BYTES = env_int("GATEWAY_LARGE_BODY_BYTES", 1024 * 1024, minimum=1024)
 GATEWAY_MAX_CONCURRENT_LARGE_BODIES = env_int("GATEWAY_MAX_CONCURRENT_LARGE_BODIES", 1, minimum=1)

@@ -4,6 +4,7 @@ import http.client
 import json
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -114,3 +115,33 @@ def test_an_oversized_invocation_is_answered_and_audited(small_server, live_admi
     assert (rows["big-member"].outcome, rows["big-member"].status_code, rows["big-member"].user) == (
         "denied", 403, member,
     )  # fmt: skip
+
+
+def test_slow_tools_leave_everyone_else_served(transactional_db, tmp_path, live_admin):
+    """One worker process: three calls of a tool that takes two seconds, and meanwhile a health check
+    and an echo are answered at once, since a request steps aside while its tool runs."""
+    server = GatewayServer(tmp_path / "gunicorn.log", workers=1, extra_env={"GATEWAY_WORKER_THREADS": "4"})
+
+    sleep = {"tool_name": "test_sleep", "payload": {"seconds": 2}}
+
+    def slow(n: int) -> requests.Response:
+        return requests.post(f"{server.url}/v1/tools/invoke", json=sleep,
+                             headers=live_admin.headers(**{"Idempotency-Key": f"slow-{n}"}), timeout=30)  # fmt: skip
+
+    try:
+        server.wait_until_healthy()
+        with ThreadPoolExecutor(3) as pool:
+            sleepers = [pool.submit(slow, n) for n in range(3)]
+            time.sleep(0.5)
+            health, health_seconds = timed(lambda: requests.get(f"{server.url}/healthz", timeout=5))
+            echo, echo_seconds = timed(
+                lambda: requests.post(f"{server.url}/v1/tools/invoke", json={"tool_name": "echo"},
+                                      headers=live_admin.headers(**{"Idempotency-Key": "fast"}), timeout=5)
+            )  # fmt: skip
+            slow_answers = [sleeper.result() for sleeper in sleepers]
+    finally:
+        server.stop()
+
+    assert [answer.status_code for answer in slow_answers] == [200] * 3
+    assert (health.status_code, echo.status_code) == (200, 200)
+    assert health_seconds < 1 and echo_seconds < 1, (health_seconds, echo_seconds)

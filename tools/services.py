@@ -11,6 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from audit.models import Outcome
 from audit.services import Attempt, audit_record, usage_record
 from gateway_project.exceptions import GatewayError, api_exception_handler, server_failure
+from gateway_project.worker_slots import stepping_aside
 from tenants.models import Tenant, TenantUser
 from tools.idempotency import (
     Claim,
@@ -85,7 +86,8 @@ def _run_tool(invocation: Invocation) -> tuple[int, str, str]:
     request_id = invocation.attempt.request_id
     call = ToolCall(tenant=invocation.tenant, user=invocation.user, payload=invocation.payload, request_id=request_id)
     try:
-        result = invocation.tool.run(call)
+        with stepping_aside():  # another request may use this process while the tool runs
+            result = invocation.tool.run(call)
         body = _render({"request_id": str(request_id), "result": result})
         if len(body) > settings.GATEWAY_MAX_RESULT_BYTES:
             # Neither delivered nor kept for a day under the key.

@@ -13,6 +13,7 @@ from model_bakery import baker
 from rest_framework.test import APIClient
 
 from audit.models import AuditLog, UsageEvent
+from gateway_project import worker_slots
 from tenants.models import Role, TenantUser
 from tools import idempotency, services
 from tools.fingerprint import request_fingerprint
@@ -297,6 +298,8 @@ class TestConcurrentTakeover:
             return real_run(invocation)
 
         monkeypatch.setattr(services, "_run_tool", run_once_every_other_retry_has_its_answer)
+        # The retries stand for requests on several worker processes: one slot each, not one in all.
+        monkeypatch.setattr(worker_slots, "_slots", threading.Semaphore(self.RETRIES))
 
         def retry():
             try:
