@@ -34,17 +34,20 @@ ValidationErrorSerializer = inline_serializer(
 )
 
 _ERROR_DESCRIPTIONS = {
-    400: "A required header is missing or malformed, or the body is not parseable JSON.",
+    400: "A required header is missing, malformed or sent twice, or the body is not parseable JSON "
+    "(or nests too deep, or holds too many arrays and objects).",
     401: "Unknown tenant, or the API key does not match: always `Invalid tenant ID or API key`.",
     403: "User not found, user of another tenant, or the role lacks the permission.",
     404: "Not found in this tenant (another tenant's object looks exactly the same).",
     409: "Conflict: a duplicate name or email, or an idempotency conflict.",
-    411: "A body was sent without Content-Length (chunked).",
+    408: "The body did not arrive within `GATEWAY_BODY_READ_TIMEOUT_SECONDS`.",
+    411: "A body was sent without Content-Length (chunked) to a server that cannot read it whole.",
     413: "The body is over the configured size limit.",
     415: "The body is not `application/json`.",
     422: "The body parses but fails validation; `errors` lists each field path.",
     429: "Over the tenant's, the user's or the tool's rate limit; `Retry-After` says when to try again.",
     431: "A request header, or all of them together, is over the configured size limit.",
+    502: "The tool's answer is over `GATEWAY_MAX_RESULT_BYTES`: not delivered; stored and replayed as this error.",
     503: "The database does not answer (or is locked past the busy timeout); retry after `Retry-After`.",
 }
 # Any request may meet these, whatever the operation.
@@ -77,7 +80,7 @@ class StrictCharFieldScheme(OpenApiSerializerFieldExtension):
 
 # Statuses every tenant-authenticated endpoint can answer, and every endpoint that reads a JSON body.
 AUTHENTICATED_ERRORS = (400, 401, 403, 429)
-BODY_ERRORS = (400, 411, 413, 415, 422)
+BODY_ERRORS = (400, 408, 411, 413, 415, 422)
 
 
 class TenantHeaderScheme(OpenApiAuthenticationExtension):

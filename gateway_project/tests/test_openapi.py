@@ -10,13 +10,13 @@ from tools.registry import registry
 
 ALWAYS = {431, 503}
 AUTHENTICATED = {400, 401, 403, 429}
-BODY = {400, 411, 413, 415, 422}
+BODY = {400, 408, 411, 413, 415, 422}
 OPERATIONS = {
     ("/healthz", "get"): {200} | ALWAYS,
     ("/v1/tenants", "post"): {201, 403} | BODY | ALWAYS,
     ("/v1/users", "post"): {201, 401, 403, 404, 409, 429} | BODY | ALWAYS,
     ("/v1/tools", "get"): {200} | AUTHENTICATED | ALWAYS,
-    ("/v1/tools/invoke", "post"): {200, 404, 409} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/tools/invoke", "post"): {200, 404, 409, 502} | AUTHENTICATED | BODY | ALWAYS,
     ("/v1/kpis", "get"): {200} | AUTHENTICATED | ALWAYS,
     ("/v1/kpis", "post"): {201, 409} | AUTHENTICATED | BODY | ALWAYS,
     ("/v1/kpis/{kpi_id}", "get"): {200, 404} | AUTHENTICATED | ALWAYS,
