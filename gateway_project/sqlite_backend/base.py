@@ -76,20 +76,17 @@ class WriteTurnCursor(base.SQLiteCursorWrapper):
     turn_timeout: float
 
     def execute(self, query, params=None):
-        if self.connection.in_transaction or not _writes(query):
-            return super().execute(query, params)
-        self.turn.take(self.turn_timeout)
-        try:
-            return super().execute(query, params)
-        finally:
-            self.turn.give_back()
+        return self._in_turn_if_writing(query, lambda: super(WriteTurnCursor, self).execute(query, params))
 
     def executemany(self, query, param_list):
+        return self._in_turn_if_writing(query, lambda: super(WriteTurnCursor, self).executemany(query, param_list))
+
+    def _in_turn_if_writing(self, query, run):
         if self.connection.in_transaction or not _writes(query):
-            return super().executemany(query, param_list)
+            return run()  # a read, or inside a transaction that already holds the turn
         self.turn.take(self.turn_timeout)
         try:
-            return super().executemany(query, param_list)
+            return run()
         finally:
             self.turn.give_back()
 
