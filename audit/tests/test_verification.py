@@ -185,9 +185,12 @@ class TestCommand:
             "detail": "row 4 does not match its HMAC",
         }
 
-    def test_unknown_tenant_is_a_one_line_error(self, chain):
-        with pytest.raises(CommandError, match="Tenant 'nope' not found"):
-            call_command("verify_audit", "--tenant", "nope")
+    @pytest.mark.parametrize("tenant_id", ["nope", str(uuid.uuid4())], ids=["malformed", "unknown"])
+    def test_unknown_tenant_is_a_one_line_error_with_exit_2_not_1(self, chain, tenant_id):
+        # Exit 1 means a broken chain; a mistyped tenant must not page anyone as tampering.
+        with pytest.raises(CommandError, match=f"Tenant '{tenant_id}' not found") as refused:
+            call_command("verify_audit", "--tenant", tenant_id)
+        assert refused.value.returncode == 2
 
 
 @pytest.mark.django_db

@@ -1,9 +1,15 @@
 """Bootstrap commands as an operator runs them: JSON on success, one-line reasons and exit codes on bad input."""
 
+import argparse
 import json
+import os
+import subprocess
+import sys
 import uuid
 
 import pytest
+from django.conf import settings
+from django.core.management import get_commands, load_command_class
 
 from audit.models import AuditLog, UsageEvent
 from audit.tests.helpers import record_audit, tamper
@@ -78,6 +84,28 @@ class TestCreateTenant:
     def test_malformed_arguments_exit_2(self, manage, args):
         assert "error:" in failed(manage("create_tenant", *args), 2)
         assert not Tenant.objects.exists()
+
+    @pytest.mark.parametrize("name", ["Acme", "ACME", "acme"])
+    def test_a_name_another_tenant_has_is_refused_ignoring_case(self, manage, acme, name):
+        existing, _ = acme
+        reason = failed(manage("create_tenant", "--name", name, "--region", "eu"), 1)
+
+        assert reason == (
+            f"CommandError: A tenant named 'Acme' already exists ({existing.id}); "
+            "pass --allow-duplicate-name to create another"
+        )
+        assert list(Tenant.objects.values_list("name", flat=True)) == ["Acme"]
+
+    def test_allow_duplicate_name_creates_a_second_tenant_of_that_name(self, manage, acme):
+        existing, _ = acme
+        created = succeeded(manage("create_tenant", "--name", "acme", "--region", "eu", "--allow-duplicate-name"))
+
+        assert created["tenant_id"] != str(existing.id)
+        assert sorted(Tenant.objects.values_list("name", flat=True)) == ["Acme", "acme"]
+
+    def test_a_different_name_is_not_a_duplicate(self, manage, acme):
+        succeeded(manage("create_tenant", "--name", "Acme Labs", "--region", "eu"))
+        assert Tenant.objects.count() == 2
 
 
 class TestCreateUser:
@@ -154,6 +182,28 @@ class TestPurgeAndVerifyFromTheShell:
             f"Audit chain broken: tenant {acme_admin.tenant.id}, seq 2: row 2 does not match its HMAC"
         )
 
+    @pytest.mark.parametrize("tenant_id", ["nope", str(uuid.uuid4())], ids=["malformed", "unknown"])
+    def test_verify_audit_exits_2_for_an_unknown_tenant(self, manage, acme_admin, tenant_id):
+        # 1 is kept for a broken chain, which a monitor pages on; a typo is not tampering.
+        assert (
+            failed(manage("verify_audit", "--tenant", tenant_id), 2) == f"CommandError: Tenant '{tenant_id}' not found"
+        )
+
+    @pytest.mark.parametrize("args", [["--tenant"], ["--color", "red"], ["extra"]])
+    def test_verify_audit_exits_2_for_bad_arguments(self, manage, args):
+        assert "error:" in failed(manage("verify_audit", *args), 2)
+
+    def test_verify_audit_exits_3_when_the_database_cannot_be_read(self, tmp_path):
+        # Before, the traceback of an unreadable database exited 1: "broken", to a monitor.
+        unreadable = f"sqlite:///{tmp_path / 'missing-directory' / 'db.sqlite3'}"
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gateway_project.test_settings", "DATABASE_URL": unreadable}
+        result = subprocess.run(
+            [sys.executable, "manage.py", "verify_audit"], cwd=settings.BASE_DIR, env=env, capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+
+        assert failed(result, 3).startswith("CommandError: Could not verify the audit ledger: ")
+
 
 class TestSeedDemo:
     def test_seeds_tenants_points_and_a_verifiable_month_of_invocations(self, manage, api):
@@ -175,3 +225,30 @@ class TestSeedDemo:
     def test_refuses_to_seed_twice(self, manage):
         succeeded(manage("seed_demo", "--invocations", "0"))
         assert failed(manage("seed_demo"), 1) == "CommandError: Demo data is already here (tenant 'Demo Co' exists)"
+
+
+# seed_demo.py is another change's to edit (issue 10, item 9); its --invocations still needs help text.
+# Non-strict, so the fix there turns this into an XPASS rather than a failure: then drop the mark.
+_AWAITING_HELP = {"seed_demo": "seed_demo --invocations has no help text yet (seed_demo.py is owned elsewhere)"}
+
+
+def gateway_commands() -> list:
+    """Every management command the gateway's own apps define, as (app, command) parameters."""
+    return [
+        pytest.param(
+            app, name, marks=[pytest.mark.xfail(reason=_AWAITING_HELP[name])] if name in _AWAITING_HELP else []
+        )
+        for name, app in sorted(get_commands().items())
+        if app in {"tenants", "audit", "tools"}
+    ]
+
+
+@pytest.mark.parametrize(("app", "command"), gateway_commands())
+def test_every_argument_has_help_text(app, command):
+    parser = load_command_class(app, command).create_parser("manage.py", command)
+    undocumented = [
+        action.option_strings or action.dest
+        for action in parser._actions
+        if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip()
+    ]
+    assert undocumented == []

@@ -12,8 +12,13 @@ class Command(GatewayCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True, help="Tenant id.")
-        parser.add_argument("--email", required=True)
-        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument("--email", required=True, help="The user's email, unique within the tenant.")
+        parser.add_argument(
+            "--role",
+            required=True,
+            choices=Role.values,
+            help="The user's role; tenants/permissions.py says what each may do.",
+        )
 
     def handle(self, *args, tenant: str, email: str, role: str, **options):
         owner = self.tenant(tenant)
