@@ -1,8 +1,16 @@
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 
+from audit.models import AuditLog, UsageEvent
+from audit.selectors import UsageTotals, usage_totals
 from kpis.models import KpiDefinition
 from tenants.api_keys import api_key_digest, api_key_generate
 from tenants.forms import TenantUserForm, UniqueWithinTenantFormSet
@@ -13,6 +21,53 @@ from tenants.services import tenant_api_key_rotate
 def _count_of(model, **filters):
     counted = model.objects.filter(tenant=OuterRef("pk"), **filters).values("tenant").annotate(n=Count("pk"))
     return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
+
+
+HUB_USAGE_DAYS = 30
+# The query string Django's related-field list filter reads: the hub's links open each list filtered by it.
+TENANT_LOOKUP = "tenant__id__exact"
+
+
+@dataclass(frozen=True)
+class HubLink:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class TenantHub:
+    """What a tenant's change page shows of it beyond its own fields: where its rows are, and its usage."""
+
+    links: list[HubLink]
+    usage: UsageTotals | None  # None for staff who may not read the usage ledger
+    usage_days: int
+
+
+def tenant_hub(request, admin_site, tenant: Tenant) -> TenantHub:
+    """Links to the tenant's dashboard and lists (those the staff member may open) and its recent usage.
+
+    One query at most (the usage totals), however many rows, tools or users the tenant has.
+    """
+
+    def may_view(model) -> bool:
+        return admin_site.is_registered(model) and admin_site.get_model_admin(model).has_view_permission(request)
+
+    def filtered(url_name: str, **query) -> str:
+        return f"{reverse(url_name)}?{urlencode(query)}"
+
+    by_tenant = {TENANT_LOOKUP: str(tenant.pk)}
+    candidates = [
+        ("Dashboard", "admin-dashboard", request.user.has_perm("audit.view_auditlog"), {"tenant": str(tenant.pk)}),
+        ("Audit log", "admin:audit_auditlog_changelist", may_view(AuditLog), by_tenant),
+        ("Usage", "admin:audit_usageevent_changelist", may_view(UsageEvent), by_tenant),
+        ("KPIs", "admin:kpis_kpidefinition_changelist", may_view(KpiDefinition), by_tenant),
+        ("Users", "admin:tenants_tenantuser_changelist", may_view(TenantUser), by_tenant),
+    ]
+    links = [HubLink(label, filtered(url_name, **query)) for label, url_name, allowed, query in candidates if allowed]
+    usage = None
+    if may_view(UsageEvent):
+        usage = usage_totals(tenant=tenant, since=timezone.now() - timedelta(days=HUB_USAGE_DAYS))
+    return TenantHub(links=links, usage=usage, usage_days=HUB_USAGE_DAYS)
 
 
 def api_keys_page(request, admin_site, issued: list[tuple[Tenant, str]], title: str):
@@ -63,6 +118,11 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.display(description="KPIs", ordering="kpi_count")
     def kpi_count(self, tenant: Tenant) -> int:
         return tenant.kpi_count
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None:
+            context["hub"] = tenant_hub(request, self.admin_site, obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def save_model(self, request, tenant, form, change):
         if not change:

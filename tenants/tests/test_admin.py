@@ -1,12 +1,17 @@
 import re
+import uuid
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from model_bakery import baker
 
+from audit.services import usage_record
+from audit.tests.helpers import record_audit
 from kpis.models import KpiDefinition
 from tenants.api_keys import api_key_matches
 from tenants.models import Tenant, TenantUser
@@ -268,3 +273,89 @@ class TestEmailsCompareAsTheConstraintDoes:
 )
 def test_nul_in_filters_and_search_is_not_a_database_error(admin_client, acme_admin, url):
     assert admin_client.get(url).status_code == 200
+
+
+def meter(actor, tool_name: str, units: int, *, days_ago: float = 0) -> None:
+    usage_record(tenant=actor.tenant, user=actor.user, tool_name=tool_name, units=units, request_id=uuid.uuid4(),
+                 created_at=timezone.now() - timedelta(days=days_ago))  # fmt: skip
+
+
+def hub_links(response) -> dict[str, str]:
+    return {link.label: link.url for link in response.context["hub"].links}
+
+
+@pytest.mark.django_db
+class TestTenantHub:
+    """A tenant's change page links to everything of the tenant's, and shows what it used in 30 days."""
+
+    def change_page(self, client, tenant):
+        return client.get(reverse("admin:tenants_tenant_change", args=[tenant.pk]))
+
+    def test_links_open_the_dashboard_and_lists_filtered_to_the_tenant(self, admin_client, acme_admin, outsider):
+        for actor in (acme_admin, outsider):
+            record_audit(actor, metered=True)
+            baker.make(KpiDefinition, tenant=actor.tenant, name=f"MRR of {actor.tenant.name}")
+        response = self.change_page(admin_client, acme_admin.tenant)
+
+        links = hub_links(response)
+        assert list(links) == ["Dashboard", "Audit log", "Usage", "KPIs", "Users"]
+        for url in links.values():
+            assert f'href="{url}"'.replace("&", "&amp;").encode() in response.content
+        tenant_id = str(acme_admin.tenant.pk)
+        assert links["Dashboard"] == f"/admin/dashboard/?tenant={tenant_id}"
+        assert admin_client.get(links["Dashboard"]).context["dashboard"].tenant == acme_admin.tenant
+        for label in ("Audit log", "Usage", "KPIs", "Users"):
+            rows = admin_client.get(links[label]).context["cl"].result_list
+            assert {row.tenant_id for row in rows} == {acme_admin.tenant.pk}, label
+
+    def test_shows_usage_of_the_last_30_days_by_tool(self, admin_client, acme_admin, acme_member, outsider):
+        meter(acme_admin, "echo", 1)
+        meter(acme_member, "echo", 1, days_ago=29)
+        meter(acme_admin, "kpi_summary", 3)
+        meter(acme_admin, "kpi_summary", 50, days_ago=31)  # too old
+        meter(outsider, "echo", 70)  # another tenant's
+
+        response = self.change_page(admin_client, acme_admin.tenant)
+
+        usage = response.context["hub"].usage
+        assert [(tool.tool_name, tool.invocations, tool.units) for tool in usage.by_tool] == [
+            ("kpi_summary", 1, 3), ("echo", 2, 2)
+        ]  # fmt: skip
+        assert (usage.invocations, usage.units) == (3, 5)
+        table = response.content.split(b'id="tenant-usage"')[1].split(b"</table>")[0]
+        assert b"<td>kpi_summary</td><td>1</td><td>3</td>" in table
+        assert b'<th scope="row">All tools</th><td>3</td><td>5</td>' in table
+
+    def test_nothing_metered_says_so(self, admin_client, acme_admin):
+        response = self.change_page(admin_client, acme_admin.tenant)
+        assert b"Nothing metered in the last 30 days." in response.content
+
+    def test_the_add_page_has_no_hub(self, admin_client):
+        response = admin_client.get(reverse("admin:tenants_tenant_add"))
+        assert "hub" not in response.context
+        assert b"tenant-hub" not in response.content
+
+    def test_staff_see_only_the_links_they_may_open(self, client, acme_admin):
+        viewer = User.objects.create_user("viewer", is_staff=True)
+        viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_tenant", "view_tenantuser"]))
+        client.force_login(viewer)
+
+        response = self.change_page(client, acme_admin.tenant)
+
+        assert list(hub_links(response)) == ["Users"]
+        assert response.context["hub"].usage is None
+        assert b"tenant-usage" not in response.content
+
+    def test_query_count_does_not_grow_with_the_tenant(self, admin_client, acme_admin, django_assert_max_num_queries):
+        tenant = acme_admin.tenant
+        for index in range(12):
+            meter(acme_admin, f"tool_{index}", index + 1)
+            baker.make(TenantUser, tenant=tenant, email=f"user{index}@acme.test")
+            baker.make(KpiDefinition, tenant=tenant, name=f"KPI {index}")
+
+        # 1 session, 2 staff user, 3 the tenant with its counts, 4 its users (inline), 5 usage totals by tool
+        with django_assert_max_num_queries(5):
+            response = self.change_page(admin_client, tenant)
+
+        assert len(hub_links(response)) == 5
+        assert len(response.context["hub"].usage.by_tool) == 12
