@@ -78,6 +78,26 @@ def api_keys_page(request, admin_site, issued: list[tuple[Tenant, str]], title: 
     return response
 
 
+def confirmed(request) -> bool:
+    """Whether an action's confirmation page was answered, as Django's delete_selected asks it."""
+    return request.POST.get("post") == "yes"
+
+
+def confirmation_page(request, admin_site, tenants, *, action: str, title: str, consequence: str, button: str):
+    """The page that lists the tenants an irreversible action would touch; its form repeats the action with
+    post=yes. Nothing has changed when it is shown."""
+    context = {
+        **admin_site.each_context(request),
+        "title": title,
+        "tenants": list(tenants),
+        "action": action,
+        "consequence": consequence,
+        "button": button,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/tenants/confirm_action.html", context)
+
+
 class TenantUserInline(admin.TabularInline):
     model = TenantUser
     form = TenantUserForm
@@ -139,6 +159,13 @@ class TenantAdmin(admin.ModelAdmin):
         permissions=["change"],  # a key is a tenant's credential: viewing tenants is not enough
     )
     def rotate_api_keys(self, request, queryset):
+        if not confirmed(request):
+            return confirmation_page(
+                request, self.admin_site, queryset, action="rotate_api_keys", title="Rotate API keys?",
+                consequence="Each tenant below gets a new API key, shown once on the next page. Its current key "
+                "stops working at once: every client using it gets 401 until it is given the new one.",
+                button="Yes, rotate these keys",
+            )  # fmt: skip
         issued = [(tenant, tenant_api_key_rotate(tenant=tenant)) for tenant in queryset]
         for tenant, _ in issued:
             self.log_change(request, tenant, "Rotated the API key.")

@@ -20,6 +20,12 @@ TENANTS = reverse("admin:tenants_tenant_changelist")
 KEY = re.compile(rb'<code class="api-key">(gwk_[A-Za-z0-9_-]+)</code>')
 
 
+def rotate(*tenants, confirmed: bool) -> dict:
+    """The changelist's POST of the rotate action; `confirmed` is the confirmation page's answer."""
+    return {"action": "rotate_api_keys", "_selected_action": [str(tenant.pk) for tenant in tenants],
+            **({"post": "yes"} if confirmed else {})}  # fmt: skip
+
+
 @pytest.mark.django_db
 class TestTenantAdmin:
     def test_lists_with_user_and_kpi_counts(self, admin_client, acme_admin, acme_member, outsider):
@@ -44,9 +50,7 @@ class TestTenantAdmin:
         assert b"member@acme.test" in response.content
 
     def test_rotating_shows_the_new_key_once_and_the_old_one_stops(self, admin_client, api, acme_admin):
-        response = admin_client.post(
-            TENANTS, {"action": "rotate_api_keys", "_selected_action": [str(acme_admin.tenant.pk)]}
-        )
+        response = admin_client.post(TENANTS, rotate(acme_admin.tenant, confirmed=True))
 
         assert response.status_code == 200
         assert "no-store" in response["Cache-Control"]
@@ -100,19 +104,49 @@ class TestUserAdmin:
 
 
 @pytest.mark.django_db
+class TestRotationIsConfirmedFirst:
+    """Like Django's delete: the action first lists the tenants it would touch; only post=yes rotates."""
+
+    def test_the_action_asks_first_listing_the_tenants_and_changes_nothing(self, admin_client, api, acme_admin,
+                                                                          outsider):  # fmt: skip
+        digests = dict(Tenant.objects.values_list("pk", "api_key_digest"))
+
+        response = admin_client.post(TENANTS, rotate(acme_admin.tenant, outsider.tenant, confirmed=False))
+
+        assert response.status_code == 200
+        assert [tenant.name for tenant in response.context["tenants"]] == ["Acme", "Globex"]
+        assert b'<input type="hidden" name="post" value="yes">' in response.content
+        assert b'<input type="hidden" name="action" value="rotate_api_keys">' in response.content
+        for tenant in (acme_admin.tenant, outsider.tenant):
+            assert f'name="_selected_action" value="{tenant.pk}"'.encode() in response.content
+        assert not KEY.findall(response.content)
+        assert dict(Tenant.objects.values_list("pk", "api_key_digest")) == digests
+        assert not LogEntry.objects.exists()
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 200
+
+    def test_confirming_rotates_only_the_listed_tenants(self, admin_client, api, acme_admin, outsider):
+        response = admin_client.post(TENANTS, rotate(acme_admin.tenant, confirmed=True))
+
+        (new_key,) = KEY.findall(response.content)
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 401
+        assert api.get("/v1/kpis", headers=acme_admin.headers(**{"X-API-Key": new_key.decode()})).status_code == 200
+        assert api.get("/v1/kpis", headers=outsider.headers()).status_code == 200
+
+
+@pytest.mark.django_db
 class TestWhoMayRotate:
     def test_view_only_staff_cannot_rotate_or_see_a_key(self, client, api, acme_admin):
         viewer = User.objects.create_user("viewer", is_staff=True)
         viewer.user_permissions.add(Permission.objects.get(codename="view_tenant"))
         client.force_login(viewer)
 
-        response = client.post(TENANTS, {"action": "rotate_api_keys", "_selected_action": [str(acme_admin.tenant.pk)]})
+        response = client.post(TENANTS, rotate(acme_admin.tenant, confirmed=True))
 
         assert not KEY.findall(response.content)
         assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 200  # the old key still works
 
     def test_each_rotation_is_in_the_admin_log(self, admin_client, acme_admin):
-        admin_client.post(TENANTS, {"action": "rotate_api_keys", "_selected_action": [str(acme_admin.tenant.pk)]})
+        admin_client.post(TENANTS, rotate(acme_admin.tenant, confirmed=True))
         entry = LogEntry.objects.get(object_id=str(acme_admin.tenant.pk))
         assert entry.get_change_message() == "Rotated the API key."
 
