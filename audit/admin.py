@@ -1,14 +1,19 @@
 """Audit log and usage ledger in the admin: read-only for everyone, fast on a million rows."""
 
-from operator import attrgetter
+import uuid
+from functools import reduce
+from operator import attrgetter, or_
 
 from django.contrib import admin
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.exports import csv_stream
 from audit.models import AuditLog, AuditSeal, Outcome, UsageEvent
 from gateway_project.admin_mixins import ReadOnlyAdminMixin
+from gateway_project.admin_site import UtcDateRangeFilter, utc_timestamp
+from tenants.models import Tenant, TenantUser
 from tools.registry import registry
 
 OUTCOME_COLOURS = {Outcome.SUCCESS: "#2e7d32", Outcome.DENIED: "#b26a00", Outcome.ERROR: "#c62828"}
@@ -34,16 +39,62 @@ class ReadOnlyLedgerAdmin(ReadOnlyAdminMixin):
     list_select_related = ["tenant", "user"]
     show_full_result_count = False
     date_hierarchy = "created_at"
-    # The primary key follows insertion order and needs no sort over the whole table.
-    ordering = ["-id"]
+    # Newest first by time; the (created_at, id) index (migration 0007) walks it without a sort.
+    ordering = ["-created_at", "-id"]
     list_per_page = 100
     actions = ["export_csv"]
     # Attribute paths read off each row; "tenant.name" follows the relation, headed tenant_name.
     csv_columns: list[str] = []
+    # get_search_results below does the searching; Django shows the search box when this is set.
+    search_fields = ["request_id"]
+    # Exact-id columns searched besides request_id (each indexed), and whether X-User-ID as presented is kept.
+    search_exact_fields: list[str] = []
+    search_presented_user_id = False
+
+    created_at_utc = utc_timestamp("created_at", "time")
 
     @admin.display(description="tenant", ordering="tenant__name")
     def tenant_name(self, row) -> str:
         return row.tenant.name
+
+    def get_search_results(self, request, queryset, search_term):
+        """One term, matched against tenant names, user emails and tool names, and exactly against ids.
+
+        Names and emails are looked up in their own small tables first, so the ledger is read
+        through its tenant, user, request-id and idempotency-key indexes, never with a LIKE."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        matches = self._search_matches(term, queryset.model)
+        return (queryset.filter(reduce(or_, matches)) if matches else queryset.none()), False
+
+    def _search_matches(self, term: str, model) -> list[Q]:
+        matches = [Q(**{field: term}) for field in self.search_exact_fields]
+        folded = term.casefold()
+        tools = [tool.name for tool in registry.all() if folded in tool.name.casefold()]
+        if tools:
+            matches.append(Q(tool_name__in=tools))
+        tenants = list(Tenant.objects.filter(name__icontains=term).values_list("id", flat=True))
+        users = list(TenantUser.objects.filter(email__icontains=term).values_list("id", flat=True))
+        try:
+            exact_id = uuid.UUID(term)
+        except ValueError:
+            exact_id = None
+        if exact_id is not None:
+            matches.append(Q(request_id=exact_id))
+            tenants += Tenant.objects.filter(pk=exact_id).values_list("id", flat=True)
+            known_user = TenantUser.objects.filter(pk=exact_id).exists()
+            if known_user:
+                users.append(exact_id)
+            elif self.search_presented_user_id and not model.objects.filter(request_id=exact_id).exists():
+                # An X-User-ID that named nobody is kept only as presented, unindexed: the one
+                # search that reads the whole ledger, and only for an id that is nothing else.
+                matches.append(Q(presented_user_id__in={term, str(exact_id)}))
+        if tenants:
+            matches.append(Q(tenant_id__in=tenants))
+        if users:
+            matches.append(Q(user_id__in=users))
+        return matches
 
     @admin.action(description="Export selected rows as CSV (choose 'select all' for every filtered row)")
     def export_csv(self, request, queryset):
@@ -55,11 +106,17 @@ class ReadOnlyLedgerAdmin(ReadOnlyAdminMixin):
 
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyLedgerAdmin):
-    list_display = ["created_at", "tenant_name", "user", "outcome_badge", "tool_name", "status_code", "error_code",
-                    "request_id", "client_ip"]  # fmt: skip
-    list_filter = ["outcome", ToolFilter, "tenant", "created_at"]
-    search_fields = ["=request_id", "=user__id", "=presented_user_id", "=idempotency_key"]
-    search_help_text = "Exact request id, user id or idempotency key."
+    list_display = ["created_at_utc", "tenant_name", "user", "outcome_badge", "tool_name", "status_code",
+                    "error_code", "request_id", "client_ip"]  # fmt: skip
+    list_filter = ["outcome", ToolFilter, "tenant", ("created_at", UtcDateRangeFilter)]
+    search_exact_fields = ["idempotency_key"]
+    search_presented_user_id = True
+    search_help_text = (
+        "Tenant name, user email or tool name (any part), or an exact request id, user id or idempotency key."
+    )
+    fields = ["created_at_utc", "tenant", "seq", "outcome", "action", "tool_name", "status_code", "error_code",
+              "request_id", "idempotency_key", "user", "presented_user_id", "units", "duration_ms", "client_ip",
+              "user_agent", "api_key_fingerprint", "payload_fingerprint", "prev_hash", "row_hash"]  # fmt: skip
     csv_columns = [
         "created_at",
         "tenant_id",
@@ -88,10 +145,10 @@ class AuditLogAdmin(ReadOnlyLedgerAdmin):
 
 @admin.register(UsageEvent)
 class UsageEventAdmin(ReadOnlyLedgerAdmin):
-    list_display = ["created_at", "tenant_name", "user", "tool_name", "units", "activity_type", "request_id"]
-    list_filter = [ToolFilter, "tenant", "created_at"]
-    search_fields = ["=request_id", "=user__id"]
-    search_help_text = "Exact request id or user id."
+    list_display = ["created_at_utc", "tenant_name", "user", "tool_name", "units", "activity_type", "request_id"]
+    list_filter = [ToolFilter, "tenant", ("created_at", UtcDateRangeFilter)]
+    search_help_text = "Tenant name, user email or tool name (any part), or an exact request id or user id."
+    fields = ["created_at_utc", "tenant", "user", "activity_type", "tool_name", "units", "request_id"]
     csv_columns = [
         "created_at",
         "tenant_id",
@@ -106,7 +163,11 @@ class UsageEventAdmin(ReadOnlyLedgerAdmin):
 
 @admin.register(AuditSeal)
 class AuditSealAdmin(ReadOnlyLedgerAdmin):
-    list_display = ["created_at", "tenant_name", "seq", "rows", "seal_hash"]
-    list_filter = ["tenant", "created_at"]
+    list_display = ["created_at_utc", "tenant_name", "seq", "rows", "seal_hash"]
+    list_filter = ["tenant", ("created_at", UtcDateRangeFilter)]
     list_select_related = ["tenant"]
+    # Seals are written in time order, so the primary key is newest first without another index.
+    ordering = ["-id"]
+    search_fields = []
     actions = []
+    fields = ["created_at_utc", "tenant", "seq", "rows", "last_row_hash", "prev_seal_hash", "seal_hash"]

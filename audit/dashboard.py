@@ -1,17 +1,65 @@
-"""The numbers behind the operator dashboard: a handful of aggregate queries over the last N days."""
+"""The numbers behind the operator dashboard: a handful of aggregate queries over a range of UTC days."""
 
+import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from audit.models import AuditLog, Outcome, UsageEvent
+from gateway_project.admin_site import parse_day
 from gateway_project.charts import BarChart, stacked_bar_chart
 from tenants.models import Tenant
 
 OUTCOME_ORDER = [Outcome.SUCCESS, Outcome.ERROR, Outcome.DENIED]
+DEFAULT_DAYS = 30
+# One bar per day: a year still draws; more would be bars thinner than a pixel.
+MAX_DAYS = 366
+RECENT_DENIALS = 15
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days, first and last included."""
+
+    first_day: date
+    last_day: date
+
+    @classmethod
+    def ending(cls, last_day: date, days: int = DEFAULT_DAYS) -> "Period":
+        return cls(last_day - timedelta(days=days - 1), last_day)
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time.min, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        """The first moment after the period."""
+        return datetime.combine(self.last_day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def period_from_query(first: str, last: str, *, today: date) -> tuple[Period, str]:
+    """The period `from`..`to` (YYYY-MM-DD, UTC) names, and what was wrong with it ("" if nothing).
+
+    Either end may be left out: `to` defaults to today, `from` to DEFAULT_DAYS before `to`. A value
+    that is no date, a `from` after `to` or more than MAX_DAYS fall back to the default period."""
+    first, last = first.strip(), last.strip()
+    first_day, last_day = parse_day(first), parse_day(last)
+    if (first and first_day is None) or (last and last_day is None):
+        return Period.ending(today), f"Dates are YYYY-MM-DD; showing the last {DEFAULT_DAYS} days instead."
+    last_day = last_day or today
+    period = Period(first_day, last_day) if first_day else Period.ending(last_day)
+    if period.first_day > period.last_day:
+        return Period.ending(today), f"'From' is after 'to'; showing the last {DEFAULT_DAYS} days instead."
+    if period.days > MAX_DAYS:
+        return Period.ending(today), f"At most {MAX_DAYS} days at once; showing the last {DEFAULT_DAYS} days instead."
+    return period, ""
 
 
 @dataclass(frozen=True)
@@ -27,9 +75,11 @@ class Rate:
 @dataclass(frozen=True)
 class Dashboard:
     tenant: Tenant | None
-    since: datetime
-    days: int
+    period: Period
+    per_day: list[tuple[date, dict[str, int]]]
     chart: BarChart
+    # Every how many bars the chart's axis names a day.
+    label_every: int
     invocations: int
     units: int
     errors: Rate
@@ -38,33 +88,40 @@ class Dashboard:
     top_tools: list[dict]
     recent_denials: list[AuditLog]
 
+    @property
+    def days(self) -> int:
+        return self.period.days
 
-def _per_day(audit, first_day: date, days: int) -> list[tuple[date, dict[str, int]]]:
-    counts: dict[date, dict[str, int]] = {first_day + timedelta(days=offset): {} for offset in range(days)}
-    per_day = audit.annotate(day=TruncDate("created_at")).values("day", "outcome").annotate(n=Count("id"))
+
+def _per_day(audit, period: Period) -> list[tuple[date, dict[str, int]]]:
+    counts: dict[date, dict[str, int]] = {
+        period.first_day + timedelta(days=offset): {} for offset in range(period.days)
+    }
+    per_day = audit.annotate(day=TruncDate("created_at", tzinfo=UTC)).values("day", "outcome").annotate(n=Count("id"))
     for row in per_day.order_by():
         if row["day"] in counts:
             counts[row["day"]][row["outcome"]] = row["n"]
     return list(counts.items())
 
 
-def dashboard_build(*, tenant: Tenant | None = None, days: int = 30) -> Dashboard:
-    first_day = timezone.now().date() - timedelta(days=days - 1)
-    since = datetime.combine(first_day, datetime.min.time(), tzinfo=timezone.get_current_timezone())
-    audit = AuditLog.objects.filter(created_at__gte=since)
-    usage = UsageEvent.objects.filter(created_at__gte=since)
+def dashboard_build(*, tenant: Tenant | None = None, period: Period | None = None) -> Dashboard:
+    period = period or Period.ending(datetime.now(UTC).date())
+    in_period = {"created_at__gte": period.start, "created_at__lt": period.end}
+    audit = AuditLog.objects.filter(**in_period)
+    usage = UsageEvent.objects.filter(**in_period)
     if tenant is not None:
         audit, usage = audit.filter(tenant=tenant), usage.filter(tenant=tenant)
 
-    per_day = _per_day(audit, first_day, days)
+    per_day = _per_day(audit, period)
     totals = {outcome: sum(counts.get(outcome, 0) for _, counts in per_day) for outcome in OUTCOME_ORDER}
     invocations = sum(totals.values())
     by_usage = {"calls": Count("id"), "units": Sum("units")}
     return Dashboard(
         tenant=tenant,
-        since=since,
-        days=days,
+        period=period,
+        per_day=per_day,
         chart=stacked_bar_chart([(day.strftime("%b %d"), counts) for day, counts in per_day], OUTCOME_ORDER),
+        label_every=max(7, math.ceil(period.days / 8)),
         invocations=invocations,
         units=usage.aggregate(units=Sum("units"))["units"] or 0,
         errors=Rate(totals[Outcome.ERROR], invocations),
@@ -75,5 +132,10 @@ def dashboard_build(*, tenant: Tenant | None = None, days: int = 30) -> Dashboar
         if tenant is None
         else [],
         top_tools=list(usage.values("tool_name").annotate(**by_usage).order_by("-units", "tool_name")[:10]),
-        recent_denials=list(audit.filter(outcome=Outcome.DENIED).select_related("tenant", "user").order_by("-id")[:15]),
+        # The latest by time: a row's id follows when it was written, which is not always when it happened.
+        recent_denials=list(
+            audit.filter(outcome=Outcome.DENIED)
+            .select_related("tenant", "user")
+            .order_by("-created_at", "-id")[:RECENT_DENIALS]
+        ),
     )

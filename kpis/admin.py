@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 
+from gateway_project.admin_site import utc_timestamp
 from gateway_project.charts import downsample, line_chart
 from gateway_project.timestamps import format_timestamp
 from kpis.forms import KpiDefinitionForm
@@ -16,14 +17,16 @@ CHART_POINTS = 600
 @admin.register(KpiDefinition)
 class KpiDefinitionAdmin(admin.ModelAdmin):
     form = KpiDefinitionForm
-    list_display = ["name", "tenant", "unit", "latest_value", "latest_ts", "created_at"]
+    list_display = ["name", "tenant", "unit", "latest_value", "latest_ts", "created_at_utc"]
     list_filter = ["tenant"]
     search_fields = ["name", "=id"]
     list_select_related = ["tenant"]
     autocomplete_fields = ["tenant"]
-    readonly_fields = ["id", "created_at", "latest_point", "series_chart"]
-    fields = ["id", "tenant", "name", "unit", "description", "created_at", "latest_point", "series_chart"]
+    readonly_fields = ["id", "created_at_utc", "latest_point", "series_chart"]
+    fields = ["id", "tenant", "name", "unit", "description", "created_at_utc", "latest_point", "series_chart"]
     show_full_result_count = False
+
+    created_at_utc = utc_timestamp("created_at", "created")
 
     def get_readonly_fields(self, request, obj=None):
         # Moving a KPI to another tenant would strand its points in the old one.
@@ -44,7 +47,7 @@ class KpiDefinitionAdmin(admin.ModelAdmin):
     def latest_value(self, kpi: KpiDefinition):
         return kpi.latest_value
 
-    @admin.display(description="latest at", ordering="latest_ts")
+    @admin.display(description="latest at (UTC)", ordering="latest_ts")
     def latest_ts(self, kpi: KpiDefinition):
         return kpi.latest_ts
 

@@ -4,6 +4,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django.utils import timezone
 
 from gateway_project.admin_mixins import ReadOnlyAdminMixin
+from gateway_project.admin_site import UtcDateRangeFilter, utc_timestamp
 from tools.models import IdempotencyKey
 
 STORED_ANSWER = "response_body"
@@ -32,12 +33,20 @@ class KeyStateFilter(admin.SimpleListFilter):
 class IdempotencyKeyAdmin(ReadOnlyAdminMixin):
     """Read-only: keys change only through invocations and purge_idempotency_keys."""
 
-    list_display = ["key", "state", "tenant", "user", "endpoint", "response_status", "created_at", "expires_at"]
-    list_filter = [KeyStateFilter, "endpoint", "tenant"]
+    list_display = ["key", "state", "tenant", "user", "endpoint", "response_status", "created_at_utc",
+                    "expires_at_utc"]  # fmt: skip
+    list_filter = [KeyStateFilter, "endpoint", "tenant", ("created_at", UtcDateRangeFilter)]
     search_fields = ["=key"]
     list_select_related = ["tenant", "user"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+    fields = ["key", "state", "tenant", "user", "endpoint", "response_status", STORED_ANSWER, "fingerprint",
+              "claim_token", "created_at_utc", "locked_at_utc", "completed_at_utc", "expires_at_utc"]  # fmt: skip
+
+    created_at_utc = utc_timestamp("created_at", "created")
+    locked_at_utc = utc_timestamp("locked_at", "claimed")
+    completed_at_utc = utc_timestamp("completed_at", "completed")
+    expires_at_utc = utc_timestamp("expires_at", "expires")
 
     # A stored answer is raw tool output, which can echo secrets a payload carried: superusers only,
     # on the page and in the address, where a lookup on it would answer guesses about its text.

@@ -3,15 +3,19 @@
 import csv
 import io
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
+from model_bakery import baker
 
 from audit.models import AuditLog, UsageEvent
 from audit.services import usage_record
-from audit.tests.helpers import attempt, record_audit
+from audit.tests.helpers import attempt, record_audit, seal
+from conftest import Actor, make_tenant
+from tenants.models import Role, TenantUser
 
 AUDIT_LIST = reverse("admin:audit_auditlog_changelist")
 USAGE_LIST = reverse("admin:audit_usageevent_changelist")
@@ -186,3 +190,155 @@ class TestWhoGetsIn:
         assert client.get(AUDIT_LIST).status_code == 200
         assert client.get(USAGE_LIST).status_code == 403
         assert client.get(reverse("admin:audit_auditlog_add")).status_code == 403
+
+
+def listed(response) -> list:
+    return list(response.context["cl"].result_list)
+
+
+@pytest.mark.django_db
+class TestNewestFirst:
+    """Rows are listed by when they happened, newest first, even when they were written out of order."""
+
+    def test_audit_rows(self, admin_client, acme_admin):
+        now = timezone.now()
+        first = record_audit(acme_admin, created_at=now)
+        backfilled = record_audit(acme_admin, created_at=now - timedelta(days=2))
+        recent = record_audit(acme_admin, created_at=now - timedelta(hours=1))
+        rows = listed(admin_client.get(AUDIT_LIST))
+        assert [row.seq for row in rows] == [first, recent, backfilled]
+
+    def test_usage_rows(self, admin_client, acme_admin):
+        now = timezone.now()
+        for hours_ago in (0, 48, 1):
+            usage_record(tenant=acme_admin.tenant, user=acme_admin.user, tool_name="echo", units=hours_ago + 1,
+                         request_id=uuid.uuid4(), created_at=now - timedelta(hours=hours_ago))  # fmt: skip
+        rows = listed(admin_client.get(USAGE_LIST))
+        assert [row.units for row in rows] == [1, 2, 49]
+
+
+@pytest.mark.django_db
+class TestSearch:
+    """One term: a tenant name, a user email or a tool name (any part of it), or an exact id."""
+
+    @pytest.mark.parametrize(
+        ("term", "expected"),
+        [
+            ("glob", {"globex_echo"}),  # tenant name, any case
+            ("ACME", {"acme_echo", "acme_summary", "acme_denied", "acme_error"}),  # tenant name, and acme emails
+            ("member@acme", {"acme_denied"}),  # user email
+            ("kpi_sum", {"acme_summary"}),  # tool name
+            ("acme-echo", {"acme_echo"}),  # idempotency key, exactly
+            ("acme-ech", set()),  # ...and only exactly
+            ("nothing like it", set()),
+        ],
+    )
+    def test_audit_log(self, admin_client, ledger, term, expected):
+        # The fixture names each row by its tenant and its place in that tenant's chain.
+        where = {name: ("Globex" if name.startswith("globex") else "Acme", seq) for name, seq in ledger.items()}
+        found = {(row.tenant.name, row.seq) for row in listed(admin_client.get(AUDIT_LIST, {"q": term}))}
+        assert found == {where[name] for name in expected}
+
+    def test_a_tenant_name_of_several_words(self, admin_client, db):
+        tenant, _ = make_tenant("Demo Co")
+        user = baker.make(TenantUser, tenant=tenant, email="ops@demo.test", role=Role.ADMIN)
+        record_audit(Actor(tenant, user, ""))
+        assert [row.tenant.name for row in listed(admin_client.get(AUDIT_LIST, {"q": " demo co "}))] == ["Demo Co"]
+
+    def test_a_user_id_that_named_nobody(self, admin_client, acme_admin):
+        stranger = str(uuid.uuid4())
+        record_audit(acme_admin, user=None, outcome="denied", status_code=403, error_code="user_not_found",
+                     attempt=attempt(presented_user_id=stranger))  # fmt: skip
+        record_audit(acme_admin)
+        rows = listed(admin_client.get(AUDIT_LIST, {"q": stranger}))
+        assert [row.presented_user_id for row in rows] == [stranger]
+
+    def test_a_tenant_id(self, admin_client, ledger, outsider):
+        rows = listed(admin_client.get(AUDIT_LIST, {"q": str(outsider.tenant.id)}))
+        assert {row.tenant_id for row in rows} == {outsider.tenant.id}
+
+    @pytest.mark.parametrize(
+        ("term", "expected"),
+        [("globex", {"Globex"}), ("admin@acme", {"Acme"}), ("ech", {"Acme", "Globex"}), ("kpi", set())],
+    )
+    def test_usage(self, admin_client, ledger, term, expected):
+        assert {row.tenant.name for row in listed(admin_client.get(USAGE_LIST, {"q": term}))} == expected
+
+    def test_usage_by_request_id(self, admin_client, ledger):
+        wanted = UsageEvent.objects.filter(tenant__name="Globex").get().request_id
+        assert [row.request_id for row in listed(admin_client.get(USAGE_LIST, {"q": str(wanted)}))] == [wanted]
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def january(acme_admin):
+    """Audit and usage rows either side of 2026-01-02 and 2026-01-31, UTC; the units say which."""
+    moments = ["2026-01-01T23:59:59", "2026-01-02T00:00:00", "2026-01-31T23:59:59", "2026-02-01T00:00:00"]
+    for units, moment in enumerate(moments, start=1):
+        record_audit(acme_admin, units=units, created_at=at(moment))
+        usage_record(tenant=acme_admin.tenant, user=acme_admin.user, tool_name="echo", units=units,
+                     request_id=uuid.uuid4(), created_at=at(moment))  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [AUDIT_LIST, USAGE_LIST])
+class TestDateRange:
+    """From and to are UTC dates, both included; either may be left out."""
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ({"created_at__from": "2026-01-02", "created_at__to": "2026-01-31"}, [3, 2]),
+            ({"created_at__from": "2026-01-02"}, [4, 3, 2]),
+            ({"created_at__to": "2026-01-01"}, [1]),
+            ({"created_at__from": "2026-02-02"}, []),
+            # Django's own links (Today, Past 7 days, ...) still filter by created_at__gte / __lt.
+            ({"created_at__gte": "2026-01-31 00:00:00+00:00", "created_at__lt": "2026-02-01 00:00:00+00:00"}, [3]),
+        ],
+    )
+    def test_the_range(self, admin_client, january, url, query, expected):
+        assert [row.units for row in listed(admin_client.get(url, query))] == expected
+
+    def test_a_value_that_is_no_date_is_ignored_and_said_so(self, admin_client, january, url):
+        response = admin_client.get(url, {"created_at__from": "yesterday", "created_at__to": "2026-01-01"})
+        assert response.status_code == 200
+        assert [row.units for row in listed(response)] == [1]
+        assert "Not a date (YYYY-MM-DD): ignored." in response.content.decode()
+
+    def test_the_form_keeps_the_other_filters(self, admin_client, january, url, acme_admin):
+        response = admin_client.get(url, {"tenant__id__exact": str(acme_admin.tenant.id), "q": "echo"})
+        page = response.content.decode()
+        assert f'<input type="hidden" name="tenant__id__exact" value="{acme_admin.tenant.id}">' in page
+        assert '<input type="hidden" name="q" value="echo">' in page
+        assert 'type="date" id="id_created_at__from" name="created_at__from"' in page
+
+
+@pytest.mark.django_db
+class TestTimesSayUtc:
+    @pytest.mark.parametrize("url", [AUDIT_LIST, USAGE_LIST, reverse("admin:audit_auditseal_changelist")])
+    def test_the_lists(self, admin_client, ledger, url):
+        seal()
+        page = admin_client.get(url).content.decode()
+        assert "Time (UTC)" in page
+        assert "By created at (UTC)" in page
+
+    @pytest.mark.parametrize("model", [AuditLog, UsageEvent])
+    def test_the_detail_pages(self, admin_client, ledger, model):
+        row = model.objects.first()
+        page = admin_client.get(reverse(f"admin:audit_{model._meta.model_name}_change", args=[row.pk])).content
+        assert b"Time (UTC):" in page
+        assert b"Created at" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "page", ["admin:index", "admin:tenants_tenant_changelist", "admin:tenants_tenantuser_changelist"]
+)
+def test_every_console_page_says_its_times_are_utc(admin_client, ledger, page):
+    """Pages whose columns do not say it themselves (tenants, users) say it in the header."""
+    assert b'<span id="console-timezone" title="Every date and time in this console is UTC">Times in UTC</span>' in (
+        admin_client.get(reverse(page)).content
+    )

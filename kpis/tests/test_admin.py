@@ -75,3 +75,11 @@ def test_any_finite_series_charts(admin_client, acme, values):
     assert response.status_code == 200
     polyline = response.content.decode().split('<polyline points="')[1].split('"')[0]
     assert len(polyline.split()) == len(values)
+
+
+@pytest.mark.django_db
+def test_times_say_utc(admin_client, kpi):
+    listing = admin_client.get(reverse("admin:kpis_kpidefinition_changelist")).content.decode()
+    assert "Latest at (UTC)" in listing and "Created (UTC)" in listing
+    change = admin_client.get(reverse("admin:kpis_kpidefinition_change", args=[kpi.pk])).content.decode()
+    assert "Created (UTC):" in change

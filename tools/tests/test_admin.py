@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -81,3 +81,25 @@ class TestStoredAnswersAreForSuperusersOnly:
 
         assert change.status_code == 200
         assert self.SECRET in change.content
+
+
+@pytest.mark.django_db
+def test_times_say_utc(admin_client, keys):
+    listing = admin_client.get(KEYS).content.decode()
+    assert "Created (UTC)" in listing and "Expires (UTC)" in listing
+    assert "By created at (UTC)" in listing
+    record = IdempotencyKey.objects.get(key="done")
+    change = admin_client.get(reverse("admin:tools_idempotencykey_change", args=[record.pk])).content.decode()
+    for label in ("Created (UTC):", "Claimed (UTC):", "Completed (UTC):", "Expires (UTC):"):
+        assert label in change
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [({"created_at__from": "2026-01-02"}, ["done", "running"]), ({"created_at__to": "2026-01-01"}, ["old"])],
+)
+def test_a_date_range_of_utc_days(admin_client, keys, query, expected):
+    for key, moment in [("old", "2026-01-01T23:59:59"), ("done", "2026-01-02T00:00:00"), ("running", "2026-01-05")]:
+        IdempotencyKey.objects.filter(key=key).update(created_at=datetime.fromisoformat(moment).replace(tzinfo=UTC))
+    assert sorted(row.key for row in admin_client.get(KEYS, query).context["cl"].result_list) == expected
