@@ -37,7 +37,8 @@ _ERROR_DESCRIPTIONS = {
     400: "A required header is missing, malformed or sent twice, or the body is not parseable JSON "
     "(or nests too deep, or holds too many arrays and objects).",
     401: "Unknown tenant, or the API key does not match: always `Invalid tenant ID or API key`.",
-    403: "User not found, user of another tenant, or the role lacks the permission.",
+    403: "The tenant is suspended (`tenant_suspended`), the user is not found or belongs to another tenant, "
+    "or the role lacks the permission.",
     404: "Not found in this tenant (another tenant's object looks exactly the same).",
     409: "Conflict: a duplicate name or email, or an idempotency conflict.",
     408: "The body did not arrive within `GATEWAY_BODY_READ_TIMEOUT_SECONDS`.",

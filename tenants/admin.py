@@ -12,10 +12,11 @@ from django.utils import timezone
 from audit.models import AuditLog, UsageEvent
 from audit.selectors import UsageTotals, usage_totals
 from kpis.models import KpiDefinition
+from tenants.admin_filters import SuspendedFilter, TenantFilter
 from tenants.api_keys import api_key_digest, api_key_generate
 from tenants.forms import TenantUserForm, UniqueWithinTenantFormSet
 from tenants.models import Tenant, TenantUser
-from tenants.services import tenant_api_key_rotate
+from tenants.services import tenant_api_key_rotate, tenant_reinstate, tenant_suspend
 
 
 def _count_of(model, **filters):
@@ -83,9 +84,11 @@ def confirmed(request) -> bool:
     return request.POST.get("post") == "yes"
 
 
-def confirmation_page(request, admin_site, tenants, *, action: str, title: str, consequence: str, button: str):
+def confirmation_page(
+    request, admin_site, tenants, *, action: str, title: str, consequence: str, button: str, ask_reason: bool = False
+):
     """The page that lists the tenants an irreversible action would touch; its form repeats the action with
-    post=yes. Nothing has changed when it is shown."""
+    post=yes (and, if asked for, a reason). Nothing has changed when it is shown."""
     context = {
         **admin_site.each_context(request),
         "title": title,
@@ -93,6 +96,7 @@ def confirmation_page(request, admin_site, tenants, *, action: str, title: str, 
         "action": action,
         "consequence": consequence,
         "button": button,
+        "ask_reason": ask_reason,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "admin/tenants/confirm_action.html", context)
@@ -113,14 +117,15 @@ class TenantUserInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at"]
+    list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at", "suspended"]
     search_fields = ["name", "=id"]
-    list_filter = ["region"]
-    fields = ["id", "name", "region", "created_at", "rate_limit_per_minute", "user_rate_limit_per_minute",
-              "tool_rate_limit_per_minute"]  # fmt: skip
-    readonly_fields = ["id", "created_at"]
+    list_filter = [SuspendedFilter, "region"]
+    fields = ["id", "name", "region", "created_at", "suspended_at", "suspension_reason", "rate_limit_per_minute",
+              "user_rate_limit_per_minute", "tool_rate_limit_per_minute"]  # fmt: skip
+    # Suspension changes only through its actions, which confirm it and log it.
+    readonly_fields = ["id", "created_at", "suspended_at", "suspension_reason"]
     inlines = [TenantUserInline]
-    actions = ["rotate_api_keys"]
+    actions = ["rotate_api_keys", "suspend_tenants", "reinstate_tenants"]
     show_full_result_count = False
 
     def has_delete_permission(self, request, obj=None):
@@ -138,6 +143,10 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.display(description="KPIs", ordering="kpi_count")
     def kpi_count(self, tenant: Tenant) -> int:
         return tenant.kpi_count
+
+    @admin.display(description="suspended since (UTC)", ordering="suspended_at", empty_value="")
+    def suspended(self, tenant: Tenant):
+        return tenant.suspended_at
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if change and obj is not None:
@@ -172,12 +181,54 @@ class TenantAdmin(admin.ModelAdmin):
         self.message_user(request, f"Rotated {len(issued)} API key(s).")
         return api_keys_page(request, self.admin_site, issued, "New API keys")
 
+    @admin.action(
+        description="Suspend the selected tenants (their API calls are refused; nothing is deleted)",
+        permissions=["change"],
+    )
+    def suspend_tenants(self, request, queryset):
+        if not confirmed(request):
+            return confirmation_page(
+                request, self.admin_site, queryset, action="suspend_tenants", title="Suspend tenants?",
+                consequence="Every API call of each tenant below is refused with 403 tenant_suspended, and audited, "
+                "until it is reinstated. Its users, KPIs, audit trail and usage stay as they are.",
+                button="Yes, suspend these tenants", ask_reason=True,
+            )  # fmt: skip
+        suspended = [
+            tenant for tenant in queryset if tenant_suspend(tenant=tenant, reason=request.POST.get("reason", ""))
+        ]
+        for tenant in suspended:
+            reason = tenant.suspension_reason
+            self.log_change(request, tenant, f"Suspended: {reason}" if reason else "Suspended.")
+        self.message_user(request, _done("Suspended", len(suspended), len(queryset), "already suspended"))
+
+    @admin.action(
+        description="Reinstate the selected tenants (their API calls are served again)", permissions=["change"]
+    )
+    def reinstate_tenants(self, request, queryset):
+        if not confirmed(request):
+            return confirmation_page(
+                request, self.admin_site, queryset, action="reinstate_tenants", title="Reinstate tenants?",
+                consequence="Each tenant below is served again at once, with the API key it had.",
+                button="Yes, reinstate these tenants",
+            )  # fmt: skip
+        reinstated = [tenant for tenant in queryset if tenant_reinstate(tenant=tenant)]
+        for tenant in reinstated:
+            self.log_change(request, tenant, "Reinstated.")
+        self.message_user(request, _done("Reinstated", len(reinstated), len(queryset), "not suspended"))
+
+
+def _done(verb: str, changed: int, selected: int, unchanged_because: str) -> str:
+    unchanged = selected - changed
+    return f"{verb} {changed} tenant(s)." + (
+        f" {unchanged} {unchanged_because}: left as they were." if unchanged else ""
+    )
+
 
 @admin.register(TenantUser)
 class TenantUserAdmin(admin.ModelAdmin):
     form = TenantUserForm
     list_display = ["email", "role", "tenant", "id", "created_at"]
-    list_filter = ["role", "tenant"]
+    list_filter = ["role", ("tenant", TenantFilter)]
     search_fields = ["email", "=id"]
     list_select_related = ["tenant"]
     autocomplete_fields = ["tenant"]

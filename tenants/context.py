@@ -16,6 +16,11 @@ API_KEY_HEADER = "X-API-Key"
 TENANT_HEADERS = (TENANT_ID_HEADER, USER_ID_HEADER, API_KEY_HEADER)
 
 
+class TenantSuspended(Forbidden):
+    default_code = "tenant_suspended"
+    default_detail = "Tenant is suspended"
+
+
 @dataclass(frozen=True)
 class TenantContext:
     """The outcome of the contract's steps 2 and 3.
@@ -60,7 +65,8 @@ def _user_beside(tenant: Tenant) -> TenantUser | None:
 
 
 def tenant_context_resolve(*, tenant_id: str, user_id: str, api_key: str) -> TenantContext:
-    """Authenticate the tenant, then find the user: one raw query, cheap enough for every request."""
+    """Authenticate the tenant, refuse it if suspended, then find the user: one raw query, cheap enough for
+    every request."""
     tenant_uuid = _parse_uuid(tenant_id)
     if tenant_uuid is None:
         return TenantContext(error=InvalidCredentials())
@@ -70,6 +76,10 @@ def tenant_context_resolve(*, tenant_id: str, user_id: str, api_key: str) -> Ten
     if tenant is None or not api_key_matches(api_key, tenant.api_key_digest):
         return TenantContext(error=InvalidCredentials())
     user = _user_beside(tenant)
+    if tenant.suspended_at is not None:
+        # Only once the key matched, so a stranger learns nothing; the tenant is set, so the attempt is audited.
+        own_user = user if user is not None and user.tenant_id == tenant.id else None
+        return TenantContext(tenant=tenant, user=own_user, error=TenantSuspended())
     if user is None:
         return TenantContext(tenant=tenant, error=Forbidden("User not found", code="user_not_found"))
     if user.tenant_id != tenant.id:

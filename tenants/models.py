@@ -21,6 +21,12 @@ class Tenant(models.Model):
     tool_rate_limit_per_minute = models.PositiveIntegerField(
         null=True, blank=True, help_text="For each tool, across the tenant. Empty: the setting's default. 0: no limit."
     )
+    # Suspended, never deleted: its audit trail and usage ledger point at it forever. Set and cleared only by
+    # tenants.services.tenant_suspend / tenant_reinstate, so the admin log and the command say who and why.
+    suspended_at = models.DateTimeField(
+        null=True, blank=True, help_text="While set, every API call of the tenant is refused (403 tenant_suspended)."
+    )
+    suspension_reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
         db_table = "gateway_tenants"
@@ -28,6 +34,10 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.id})"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class Role(models.TextChoices):

@@ -9,6 +9,10 @@ class TenantCreateSerializer(serializers.Serializer):
     region = StrictCharField(min_length=1, max_length=50)
 
 
+class TenantSuspendSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=255, allow_blank=True, required=False, default="")
+
+
 class TenantCreatedSerializer(serializers.Serializer):
     """Renders `{"tenant": Tenant, "api_key": str}`: the only time the key is shown."""
 

@@ -1,4 +1,5 @@
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from gateway_project.exceptions import Conflict
 from tenants.api_keys import api_key_digest, api_key_generate
@@ -18,6 +19,31 @@ def tenant_api_key_rotate(*, tenant: Tenant) -> str:
     tenant.api_key_digest = api_key_digest(api_key)
     Tenant.objects.filter(pk=tenant.pk).update(api_key_digest=tenant.api_key_digest)
     return api_key
+
+
+def tenant_suspend(*, tenant: Tenant, reason: str = "") -> bool:
+    """Refuse every API call of the tenant from this commit on; its rows and users stay.
+
+    Returns False, changing nothing, when the tenant was suspended already: the first suspension's time
+    and reason are the ones kept. `tenant` is refreshed either way.
+    """
+    # One printable line: it is shown in the console and the admin log (and PostgreSQL refuses NUL).
+    reason = " ".join("".join(char if char.isprintable() else " " for char in reason).split())
+    max_length = Tenant._meta.get_field("suspension_reason").max_length
+    changed = Tenant.objects.filter(pk=tenant.pk, suspended_at__isnull=True).update(
+        suspended_at=timezone.now(), suspension_reason=reason[:max_length]
+    )
+    tenant.refresh_from_db(fields=["suspended_at", "suspension_reason"])
+    return bool(changed)
+
+
+def tenant_reinstate(*, tenant: Tenant) -> bool:
+    """Let the tenant call the API again, with the key it had. Returns False when it was not suspended."""
+    changed = Tenant.objects.filter(pk=tenant.pk, suspended_at__isnull=False).update(
+        suspended_at=None, suspension_reason=""
+    )
+    tenant.refresh_from_db(fields=["suspended_at", "suspension_reason"])
+    return bool(changed)
 
 
 def user_create(*, tenant: Tenant, email: str, role: str) -> TenantUser:

@@ -15,6 +15,7 @@ from audit.tests.helpers import record_audit
 from kpis.models import KpiDefinition
 from tenants.api_keys import api_key_matches
 from tenants.models import Tenant, TenantUser
+from tenants.services import tenant_suspend
 
 TENANTS = reverse("admin:tenants_tenant_changelist")
 KEY = re.compile(rb'<code class="api-key">(gwk_[A-Za-z0-9_-]+)</code>')
@@ -393,3 +394,104 @@ class TestTenantHub:
 
         assert len(hub_links(response)) == 5
         assert len(response.context["hub"].usage.by_tool) == 12
+
+
+def tenant_action(action: str, *tenants, confirmed: bool, **extra: str) -> dict:
+    return {"action": action, "_selected_action": [str(tenant.pk) for tenant in tenants],
+            **({"post": "yes"} if confirmed else {}), **extra}  # fmt: skip
+
+
+@pytest.mark.django_db
+class TestSuspensionFromTheConsole:
+    def test_suspending_asks_first_and_changes_nothing(self, admin_client, api, acme_admin, outsider):
+        response = admin_client.post(
+            TENANTS, tenant_action("suspend_tenants", acme_admin.tenant, outsider.tenant, confirmed=False)
+        )
+
+        assert response.status_code == 200
+        assert [tenant.name for tenant in response.context["tenants"]] == ["Acme", "Globex"]
+        assert b'<input type="hidden" name="action" value="suspend_tenants">' in response.content
+        assert b'name="reason"' in response.content
+        assert not Tenant.objects.filter(suspended_at__isnull=False).exists()
+        assert not LogEntry.objects.exists()
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 200
+
+    def test_confirmed_it_suspends_and_logs_who_and_why(self, admin_client, admin_user, api, acme_admin, outsider):
+        response = admin_client.post(
+            TENANTS, tenant_action("suspend_tenants", acme_admin.tenant, confirmed=True, reason="unpaid invoices")
+        )
+
+        assert response.status_code == 302
+        tenant = Tenant.objects.get(pk=acme_admin.tenant.pk)
+        assert tenant.is_suspended
+        assert tenant.suspension_reason == "unpaid invoices"
+        entry = LogEntry.objects.get(object_id=str(tenant.pk))
+        assert (entry.user, entry.get_change_message()) == (admin_user, "Suspended: unpaid invoices")
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).json()["code"] == "tenant_suspended"
+        assert api.get("/v1/kpis", headers=outsider.headers()).status_code == 200
+
+    def test_suspending_a_suspended_tenant_keeps_its_first_suspension(self, admin_client, acme_admin):
+        tenant_suspend(tenant=acme_admin.tenant, reason="first")
+        since = Tenant.objects.get(pk=acme_admin.tenant.pk).suspended_at
+
+        admin_client.post(TENANTS, tenant_action("suspend_tenants", acme_admin.tenant, confirmed=True, reason="2nd"))
+
+        tenant = Tenant.objects.get(pk=acme_admin.tenant.pk)
+        assert (tenant.suspended_at, tenant.suspension_reason) == (since, "first")
+        assert not LogEntry.objects.exists()
+
+    def test_reinstating_asks_first_then_serves_the_same_key_again(self, admin_client, admin_user, api, acme_admin):
+        tenant_suspend(tenant=acme_admin.tenant)
+
+        asked = admin_client.post(TENANTS, tenant_action("reinstate_tenants", acme_admin.tenant, confirmed=False))
+        assert [tenant.name for tenant in asked.context["tenants"]] == ["Acme"]
+        assert Tenant.objects.get(pk=acme_admin.tenant.pk).is_suspended
+
+        admin_client.post(TENANTS, tenant_action("reinstate_tenants", acme_admin.tenant, confirmed=True))
+
+        assert not Tenant.objects.get(pk=acme_admin.tenant.pk).is_suspended
+        entry = LogEntry.objects.get(object_id=str(acme_admin.tenant.pk))
+        assert (entry.user, entry.get_change_message()) == (admin_user, "Reinstated.")
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 200
+
+    def test_view_only_staff_cannot_suspend(self, client, api, acme_admin):
+        viewer = User.objects.create_user("viewer", is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_tenant"))
+        client.force_login(viewer)
+
+        client.post(TENANTS, tenant_action("suspend_tenants", acme_admin.tenant, confirmed=True))
+
+        assert not Tenant.objects.get(pk=acme_admin.tenant.pk).is_suspended
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 200
+
+    def test_the_tenant_list_filters_and_shows_suspended_tenants(self, admin_client, acme_admin, outsider):
+        tenant_suspend(tenant=outsider.tenant)
+
+        listed = {
+            status: [tenant.name for tenant in admin_client.get(TENANTS, query).context["cl"].result_list]
+            for status, query in {
+                "all": {},
+                "active": {"status": "active"},
+                "suspended": {"status": "suspended"},
+            }.items()
+        }
+
+        assert listed == {"all": ["Acme", "Globex"], "active": ["Acme"], "suspended": ["Globex"]}
+        assert b"Suspended since (UTC)" in admin_client.get(TENANTS).content
+
+    def test_the_change_page_says_it_is_suspended_and_why(self, admin_client, acme_admin):
+        tenant_suspend(tenant=acme_admin.tenant, reason="unpaid invoices")
+        response = admin_client.get(reverse("admin:tenants_tenant_change", args=[acme_admin.tenant.pk]))
+
+        notice = response.content.split(b'id="tenant-suspended">')[1].split(b"</p>")[0]
+        assert b"Suspended since" in notice
+        assert b"unpaid invoices" in notice
+
+    def test_suspension_cannot_be_edited_on_the_change_page(self, admin_client, acme_admin):
+        tenant = acme_admin.tenant
+        admin_client.post(
+            reverse("admin:tenants_tenant_change", args=[tenant.pk]),
+            {"name": tenant.name, "region": tenant.region, "suspended_at_0": "2026-01-01", "suspended_at_1": "00:00",
+             "suspension_reason": "typed in", **inline_users()},
+        )  # fmt: skip
+        assert not Tenant.objects.get(pk=tenant.pk).is_suspended

@@ -161,6 +161,56 @@ class TestRotateApiKey:
         assert "--tenant" in failed(manage("rotate_api_key"), 2)
 
 
+class TestSuspendAndReinstate:
+    def test_suspend_prints_json_and_the_tenant_is_refused(self, manage, api, acme_admin):
+        result = succeeded(manage("suspend_tenant", "--tenant", str(acme_admin.tenant.id), "--reason", "unpaid"))
+
+        tenant = Tenant.objects.get(pk=acme_admin.tenant.pk)
+        assert result == {
+            "tenant_id": str(tenant.id),
+            "name": "Acme",
+            "suspended": True,
+            "suspended_at": tenant.suspended_at.isoformat(),
+            "reason": "unpaid",
+            "changed": True,
+        }
+        assert tenant.suspension_reason == "unpaid"
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).json()["code"] == "tenant_suspended"
+
+    def test_suspending_again_changes_nothing(self, manage, acme):
+        tenant, _ = acme
+        first = succeeded(manage("suspend_tenant", "--tenant", str(tenant.id)))
+        again = succeeded(manage("suspend_tenant", "--tenant", str(tenant.id), "--reason", "later"))
+
+        assert again == {**first, "changed": False}
+
+    def test_reinstate_prints_json_and_the_same_key_works_again(self, manage, api, acme_admin):
+        succeeded(manage("suspend_tenant", "--tenant", str(acme_admin.tenant.id)))
+        result = succeeded(manage("reinstate_tenant", "--tenant", str(acme_admin.tenant.id)))
+
+        assert result == {"tenant_id": str(acme_admin.tenant.id), "name": "Acme", "suspended": False, "changed": True}
+        assert api.get("/v1/kpis", headers=acme_admin.headers()).status_code == 200
+        again = succeeded(manage("reinstate_tenant", "--tenant", str(acme_admin.tenant.id)))
+        assert again["changed"] is False
+
+    @pytest.mark.parametrize("command", ["suspend_tenant", "reinstate_tenant"])
+    def test_unknown_tenant_exits_1_and_missing_tenant_exits_2(self, manage, db, command):
+        assert failed(manage(command, "--tenant", "nope"), 1) == "CommandError: Tenant 'nope' not found"
+        assert "--tenant" in failed(manage(command), 2)
+
+    def test_a_reason_over_255_characters_exits_1_and_suspends_nothing(self, manage, acme):
+        tenant, _ = acme
+        result = manage("suspend_tenant", "--tenant", str(tenant.id), "--reason", "x" * 256)
+
+        assert failed(result, 1) == "CommandError: reason: Ensure this field has no more than 255 characters."
+        assert not Tenant.objects.get(pk=tenant.pk).is_suspended
+
+    def test_create_tenant_refuses_the_name_of_a_suspended_tenant(self, manage, acme):
+        tenant, _ = acme
+        succeeded(manage("suspend_tenant", "--tenant", str(tenant.id)))
+        assert "already exists" in failed(manage("create_tenant", "--name", "acme", "--region", "eu"), 1)
+
+
 class TestPurgeAndVerifyFromTheShell:
     def test_purge_prints_json(self, manage):
         assert succeeded(manage("purge_idempotency_keys")) == {"removed": 0}
