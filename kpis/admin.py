@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 
-from gateway_project.admin_site import utc_timestamp
+from gateway_project.admin_site import shortened, utc_timestamp
 from gateway_project.charts import downsample, line_chart
 from gateway_project.timestamps import format_timestamp
 from kpis.forms import KpiDefinitionForm
@@ -17,7 +17,8 @@ CHART_POINTS = 600
 @admin.register(KpiDefinition)
 class KpiDefinitionAdmin(admin.ModelAdmin):
     form = KpiDefinitionForm
-    list_display = ["name", "tenant", "unit", "latest_value", "latest_ts", "created_at_utc"]
+    # Cut to fit a 1366-px screen, the whole value on hover; the description is on the KPI's page.
+    list_display = ["kpi_name", "tenant_name", "unit_text", "latest_value", "latest_ts", "created_at_utc"]
     list_filter = ["tenant"]
     search_fields = ["name", "=id"]
     list_select_related = ["tenant"]
@@ -42,6 +43,18 @@ class KpiDefinitionAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(latest_ts=Subquery(newest.values("ts")[:1]), latest_value=Subquery(newest.values("value")[:1]))
         )
+
+    @admin.display(description="name", ordering="name")
+    def kpi_name(self, kpi: KpiDefinition) -> str:
+        return shortened(kpi.name, 28)
+
+    @admin.display(description="tenant", ordering="tenant__name")
+    def tenant_name(self, kpi: KpiDefinition) -> str:
+        return shortened(kpi.tenant.name, 18)
+
+    @admin.display(description="unit", ordering="unit")
+    def unit_text(self, kpi: KpiDefinition) -> str:
+        return shortened(kpi.unit or "-", 10)
 
     @admin.display(description="latest value")
     def latest_value(self, kpi: KpiDefinition):

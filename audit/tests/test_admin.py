@@ -6,12 +6,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 from django.utils import timezone
 from model_bakery import baker
 
-from audit.models import AuditLog, UsageEvent
+from audit.models import AuditLog, AuditSeal, UsageEvent
 from audit.services import usage_record
 from audit.tests.helpers import attempt, record_audit, seal
 from conftest import Actor, make_tenant
@@ -342,3 +343,81 @@ def test_every_console_page_says_its_times_are_utc(admin_client, ledger, page):
     assert b'<span id="console-timezone" title="Every date and time in this console is UTC">Times in UTC</span>' in (
         admin_client.get(reverse(page)).content
     )
+
+
+def column_headers(response) -> list[str]:
+    headers = result_headers(response.context["cl"])
+    return [str(header["text"]) for header in headers if "action-checkbox" not in header["class_attrib"]]
+
+
+LONG_NAME = "Fuzz tenant " + "W" * 243
+
+
+@pytest.fixture
+def long_values(db):
+    """What a fuzzer leaves behind: the longest names, emails, tool names and keys the columns hold."""
+    tenant, api_key = make_tenant(LONG_NAME)
+    user = baker.make(TenantUser, tenant=tenant, email="x" * 60 + "@" + "y" * 60 + ".test", role=Role.ADMIN)
+    actor = Actor(tenant, user, api_key)
+    visit = attempt(client_ip="2001:db8::1", user_agent="agent/" + "A" * 500)
+    record_audit(actor, tool_name="W" * 100, outcome="error", status_code=422, error_code="E" * 64,
+                 idempotency_key="K" * 255, attempt=visit)  # fmt: skip
+    usage_record(tenant=tenant, user=user, tool_name="W" * 100, units=1, request_id=uuid.uuid4())
+    seal()
+    return actor
+
+
+@pytest.mark.django_db
+class TestListsFitTheScreen:
+    """The columns an operator scans, each cut to a width (whole on hover); the rest on the row's page."""
+
+    @pytest.mark.parametrize(
+        ("url", "headers"),
+        [
+            (AUDIT_LIST, ["time (UTC)", "tenant", "user", "outcome", "tool", "status", "request id"]),
+            (USAGE_LIST, ["time (UTC)", "tenant", "user", "tool", "units", "request id"]),
+            (reverse("admin:audit_auditseal_changelist"), ["time (UTC)", "tenant", "seq", "rows", "seal hash"]),
+        ],
+    )
+    def test_the_columns(self, admin_client, long_values, url, headers):
+        assert column_headers(admin_client.get(url)) == headers
+
+    @pytest.mark.parametrize(
+        ("url", "width", "value"),
+        [
+            (AUDIT_LIST, 16, LONG_NAME),
+            (AUDIT_LIST, 22, "x" * 60 + "@" + "y" * 60 + ".test"),
+            (AUDIT_LIST, 12, "W" * 100),
+            (AUDIT_LIST, 16, "422 " + "E" * 64),
+            (USAGE_LIST, 16, LONG_NAME),
+            (USAGE_LIST, 12, "W" * 100),
+        ],
+    )
+    def test_long_values_are_cut_and_whole_on_hover(self, admin_client, long_values, url, width, value):
+        page = admin_client.get(url).content.decode()
+        assert f'<span class="gateway-cut" style="max-width: {width}ch" title="{value}">{value}</span>' in page
+
+    def test_ids_and_hashes_are_cut_too(self, admin_client, long_values):
+        row = AuditLog.objects.get()
+        page = admin_client.get(AUDIT_LIST).content.decode()
+        assert f'style="max-width: 9ch" title="{row.request_id}"' in page
+        seal_row = AuditSeal.objects.get()
+        seals = admin_client.get(reverse("admin:audit_auditseal_changelist")).content.decode()
+        assert f'style="max-width: 13ch" title="{seal_row.seal_hash}"' in seals
+
+    def test_the_rest_is_on_the_rows_page(self, admin_client, long_values):
+        row = AuditLog.objects.get()
+        listing = admin_client.get(AUDIT_LIST).content.decode()
+        detail = admin_client.get(reverse("admin:audit_auditlog_change", args=[row.pk])).content.decode()
+        for value in ("2001:db8::1", "agent/AAAA", "K" * 255):
+            assert value not in listing
+            assert value in detail
+
+    def test_no_app_list_beside_the_page(self, admin_client, long_values):
+        """Django's navigation sidebar took 300 of 1366 pixels from every list."""
+        assert b'id="nav-sidebar"' not in admin_client.get(AUDIT_LIST).content
+
+    @pytest.mark.parametrize("page", ["admin:tenants_tenant_changelist", "admin:tenants_tenantuser_changelist"])
+    def test_lists_whose_admin_does_not_cut_get_titles_from_the_page(self, admin_client, long_values, page):
+        """Tenants and gateway users: the stylesheet cuts their cells, console.js titles the cut ones."""
+        assert b"gateway/console.js" in admin_client.get(reverse(page)).content

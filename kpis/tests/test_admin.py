@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.admin.templatetags.admin_list import result_headers
 from django.urls import reverse
 from model_bakery import baker
 
@@ -83,3 +84,17 @@ def test_times_say_utc(admin_client, kpi):
     assert "Latest at (UTC)" in listing and "Created (UTC)" in listing
     change = admin_client.get(reverse("admin:kpis_kpidefinition_change", args=[kpi.pk])).content.decode()
     assert "Created (UTC):" in change
+
+
+@pytest.mark.django_db
+def test_the_list_fits_a_1366_px_screen(admin_client, kpi):
+    """Long names and units cut to a width and whole on hover; the description is on the KPI's page."""
+    KpiDefinition.objects.filter(pk=kpi.pk).update(name="N" * 255, unit="U" * 50, description="the whole story")
+    response = admin_client.get(reverse("admin:kpis_kpidefinition_changelist"))
+
+    headers = [str(header["text"]) for header in result_headers(response.context["cl"])]
+    assert headers == ["name", "tenant", "unit", "latest value", "latest at (UTC)", "created (UTC)"]
+    page = response.content.decode()
+    assert f'<span class="gateway-cut" style="max-width: 28ch" title="{"N" * 255}">' in page
+    assert f'<span class="gateway-cut" style="max-width: 10ch" title="{"U" * 50}">' in page
+    assert "the whole story" not in page

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
@@ -103,3 +104,18 @@ def test_a_date_range_of_utc_days(admin_client, keys, query, expected):
     for key, moment in [("old", "2026-01-01T23:59:59"), ("done", "2026-01-02T00:00:00"), ("running", "2026-01-05")]:
         IdempotencyKey.objects.filter(key=key).update(created_at=datetime.fromisoformat(moment).replace(tzinfo=UTC))
     assert sorted(row.key for row in admin_client.get(KEYS, query).context["cl"].result_list) == expected
+
+
+@pytest.mark.django_db
+def test_the_list_fits_a_1366_px_screen(admin_client, acme_admin):
+    """The columns an operator scans, long keys and names cut to a width and whole on hover."""
+    acme_admin.tenant.name = "Acme " + "W" * 250
+    acme_admin.tenant.save()
+    make_claim(acme_admin, key="K" * 255, body=ECHO, locked_ago=timedelta(seconds=1), expires_in=timedelta(hours=1))
+    response = admin_client.get(KEYS)
+
+    headers = [str(header["text"]) for header in result_headers(response.context["cl"])]
+    assert headers == ["key", "state", "tenant", "status", "created (UTC)", "expires (UTC)"]
+    page = response.content.decode()
+    assert f'<span class="gateway-cut" style="max-width: 24ch" title="{"K" * 255}">' in page
+    assert f'<span class="gateway-cut" style="max-width: 18ch" title="Acme {"W" * 250}">' in page
