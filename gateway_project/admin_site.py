@@ -23,6 +23,8 @@ class GatewayAdminSite(admin.AdminSite):
     site_title = "Gateway operations"
     index_title = "Operations"
     index_template = "admin/gateway_index.html"
+    # "View site": the landing page (gateway_project/landing.py), which links back here and to the docs.
+    site_url = "/"
     # The app list beside every page took 300 of a 1366-px screen's pixels from the lists; the
     # breadcrumbs, the index and the header's Dashboard link do its job.
     enable_nav_sidebar = False

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from audit.views import dashboard_view
 from gateway_project.api_views import ApiViewMixin
 from gateway_project.health import HealthView
+from gateway_project.landing import landing_view
 from gateway_project.openapi import same_host_only
 from kpis.views import KpiViewSet
 from tenants.views import TenantViewSet, UserViewSet
@@ -32,6 +33,7 @@ router.register("tools", ToolCatalogViewSet, basename="tool")
 router.register("kpis", KpiViewSet, basename="kpi")
 
 urlpatterns = [
+    path("", landing_view, name="landing"),
     path("v1/tools/invoke", InvocationViewSet.as_view({"post": "create"}), name="tool-invoke"),
     path("v1/", include(router.urls)),
     path("healthz", HealthView.as_view(), name="healthz"),
