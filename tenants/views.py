@@ -6,6 +6,7 @@ from gateway_project.api_views import ApiViewMixin
 from gateway_project.exceptions import Forbidden, NotFound
 from tenants.api_docs import tenant_create_docs, user_create_docs
 from tenants.authentication import TenantHeaderAuthentication
+from tenants.context import TenantSuspended
 from tenants.models import Tenant
 from tenants.permissions import HasRolePermission, Permission, Requirement
 from tenants.rate_limits import TenantRateThrottle
@@ -61,6 +62,9 @@ class UserViewSet(ApiViewMixin, viewsets.GenericViewSet):
         tenant = self._target_tenant(request, tenant_id)
         if tenant is None:
             raise NotFound(f"Tenant '{tenant_id}' not found", code="tenant_not_found")
+        if tenant.suspended_at is not None:
+            # Open registration authenticates nobody, so suspension is checked here as well.
+            raise TenantSuspended()
         user = user_create(tenant=tenant, email=body.validated_data["email"], role=body.validated_data["role"])
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 

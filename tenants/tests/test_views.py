@@ -1,4 +1,5 @@
 import pytest
+from django.utils import timezone
 from model_bakery import baker
 
 from tenants.api_keys import api_key_digest
@@ -80,6 +81,17 @@ class TestCreateUserOpenRegistration:
         assert body["email"] == "ada@acme.test"
         assert body["role"] == "admin"
         assert TenantUser.objects.get(pk=body["user_id"]).tenant == tenant
+
+    def test_a_suspended_tenant_gets_no_new_users(self, api, acme):
+        tenant, _ = acme
+        tenant.suspended_at = timezone.now()
+        tenant.save()
+        response = api.post("/v1/users", {"tenant_id": str(tenant.id), "email": "new@acme.test", "role": "admin"},
+                            format="json")  # fmt: skip
+
+        assert response.status_code == 403
+        assert response.json() == {"detail": "Tenant is suspended", "code": "tenant_suspended"}
+        assert not tenant.users.exists()
 
     def test_unknown_tenant_is_404(self, api, db):
         missing = "00000000-0000-4000-8000-000000000000"
