@@ -194,3 +194,7 @@ class AuditSealAdmin(ReadOnlyLedgerAdmin):
     @admin.display(description="seal hash")
     def seal(self, row: AuditSeal) -> str:
         return shortened(row.seal_hash, 13)
+
+    def changelist_view(self, request, extra_context=None):
+        # The page says how to seal, and says so first when there is no seal at all (not just none filtered).
+        return super().changelist_view(request, {"any_seal": AuditSeal.objects.exists(), **(extra_context or {})})

@@ -421,3 +421,23 @@ class TestListsFitTheScreen:
     def test_lists_whose_admin_does_not_cut_get_titles_from_the_page(self, admin_client, long_values, page):
         """Tenants and gateway users: the stylesheet cuts their cells, console.js titles the cut ones."""
         assert b"gateway/console.js" in admin_client.get(reverse(page)).content
+
+
+SEALS = reverse("admin:audit_auditseal_changelist")
+
+
+@pytest.mark.django_db
+class TestSealsPage:
+    def test_with_no_seal_it_says_how_to_seal_and_that_it_belongs_in_cron(self, admin_client, ledger):
+        page = admin_client.get(SEALS).content.decode()
+        assert "<h2>No seal yet</h2>" in page
+        assert "<code>manage.py seal_audit</code>" in page
+        assert "It belongs in cron on one host" in page
+        assert ".venv/bin/python manage.py seal_audit &gt;&gt;" in page
+
+    def test_with_seals_a_line_says_where_they_come_from(self, admin_client, ledger, outsider):
+        seal()
+        # A filter that shows none is not "no seal yet".
+        page = admin_client.get(SEALS, {"created_at__to": "2001-01-01"}).content.decode()
+        assert "No seal yet" not in page
+        assert "Seals are written by <code>manage.py seal_audit</code>, run from cron" in page

@@ -1,19 +1,26 @@
 """Bootstrap commands as an operator runs them: JSON on success, one-line reasons and exit codes on bad input."""
 
 import argparse
+import io
 import json
 import os
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.core.management import get_commands, load_command_class
+from django.core.management import CommandError, call_command, get_commands, load_command_class
+from django.db.models import Max, Min
+from django.utils import timezone
 
-from audit.models import AuditLog, UsageEvent
+from audit.models import AuditLog, AuditSeal, UsageEvent
 from audit.tests.helpers import record_audit, tamper
+from conftest import make_tenant
 from kpis.models import KpiPoint
+from kpis.services import kpi_create, points_ingest
 from tenants.api_keys import api_key_matches
 from tenants.models import Role, Tenant, TenantUser
 
@@ -255,15 +262,30 @@ class TestPurgeAndVerifyFromTheShell:
         assert failed(result, 3).startswith("CommandError: Could not verify the audit ledger: ")
 
 
+DEMO_NAMES = ["Demo Co", "Globex", "Initech"]
+YEAR_OF_POINTS = 3 * 3 * 365 * 24  # three tenants, three KPIs, hourly
+
+
+def demo_rows(model) -> int:
+    return model.objects.filter(tenant__name__in=DEMO_NAMES).count()
+
+
+def seed_in_process(*args: str) -> dict:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
 class TestSeedDemo:
     def test_seeds_tenants_points_and_a_verifiable_month_of_invocations(self, manage, api):
         seeded = succeeded(manage("seed_demo", "--invocations", "300"))
 
-        assert [tenant["name"] for tenant in seeded["tenants"]] == ["Demo Co", "Globex", "Initech"]
+        assert [tenant["name"] for tenant in seeded["tenants"]] == DEMO_NAMES
+        assert all(tenant["created"] for tenant in seeded["tenants"])
         assert seeded["invocations"] == AuditLog.objects.count() == 300
         assert 0 < UsageEvent.objects.count() < 300
         assert set(AuditLog.objects.values_list("outcome", flat=True)) == {"success", "error", "denied"}
-        assert seeded["kpi_points"] == KpiPoint.objects.count() == 3 * 3 * 365 * 24
+        assert seeded["kpi_points"] == KpiPoint.objects.count() == YEAR_OF_POINTS
         assert succeeded(manage("verify_audit"))["intact"] is True
         headers = {
             "X-Tenant-ID": seeded["demo_tenant_id"],
@@ -272,25 +294,101 @@ class TestSeedDemo:
         }
         assert len(api.get("/v1/kpis", headers=headers).json()) == 3
 
-    def test_refuses_to_seed_twice(self, manage):
-        succeeded(manage("seed_demo", "--invocations", "0"))
-        assert failed(manage("seed_demo"), 1) == "CommandError: Demo data is already here (tenant 'Demo Co' exists)"
+    def test_a_second_run_tops_up_instead_of_failing_or_duplicating(self, manage):
+        first = succeeded(manage("seed_demo", "--invocations", "0"))
+        second = succeeded(manage("seed_demo", "--invocations", "300"))
 
+        assert [t["tenant_id"] for t in second["tenants"]] == [t["tenant_id"] for t in first["tenants"]]
+        assert [t["created"] for t in second["tenants"]] == [False, False, False]
+        assert second["demo_api_key"] is None  # only its digest is stored: shown once, when created
+        assert second["demo_admin_user_id"] == first["demo_admin_user_id"]
+        assert sorted(Tenant.objects.values_list("name", flat=True)) == DEMO_NAMES
+        assert TenantUser.objects.count() == 9
+        # No demo invocation yet: the top-up fills the whole month; points only for hours since the first run.
+        assert second["invocations"] == AuditLog.objects.count() == 300
+        assert KpiPoint.objects.count() == YEAR_OF_POINTS + second["kpi_points"]
+        assert succeeded(manage("verify_audit"))["intact"] is True
 
-# seed_demo.py is another change's to edit (issue 10, item 9); its --invocations still needs help text.
-# Non-strict, so the fix there turns this into an XPASS rather than a failure: then drop the mark.
-_AWAITING_HELP = {"seed_demo": "seed_demo --invocations has no help text yet (seed_demo.py is owned elsewhere)"}
+    @pytest.mark.django_db
+    def test_a_top_up_fills_only_the_time_since_the_last_demo_invocation(self):
+        now = timezone.now()
+        with mock.patch("django.utils.timezone.now", return_value=now - timedelta(days=10)):
+            seed_in_process("--invocations", "300")
+        before = AuditLog.objects.aggregate(last=Max("created_at"), last_id=Max("id"))
+        with mock.patch("django.utils.timezone.now", return_value=now):
+            topped = seed_in_process("--invocations", "300")
+
+        # 300 a month: the ten days since, and the little between the last invocation and then, hold ~100.
+        assert 100 <= topped["invocations"] <= 110
+        added = AuditLog.objects.filter(id__gt=before["last_id"])
+        assert added.count() == topped["invocations"]
+        assert added.aggregate(first=Min("created_at"))["first"] > before["last"]  # each chain runs forward in time
+        assert topped["kpi_points"] == KpiPoint.objects.count() - YEAR_OF_POINTS == 9 * 10 * 24  # 240 hours each
+        out = io.StringIO()
+        call_command("verify_audit", stdout=out)
+        assert json.loads(out.getvalue())["intact"] is True
+
+    def test_reset_removes_only_the_demo_tenants_and_their_data(self, manage, acme_admin):
+        for _ in range(2):
+            record_audit(acme_admin, metered=True)
+        kpi = kpi_create(tenant=acme_admin.tenant, name="MRR")
+        points_ingest(kpi=kpi, points=[(timezone.now().replace(microsecond=0), 1.0)])
+        acme_hashes = list(AuditLog.objects.filter(tenant=acme_admin.tenant).values_list("row_hash", flat=True))
+        first = succeeded(manage("seed_demo", "--invocations", "50"))
+        succeeded(manage("seal_audit"))
+        demo_usage = demo_rows(UsageEvent)
+
+        reset = succeeded(manage("seed_demo", "--reset", "--invocations", "20"))
+
+        assert reset["removed"]["tenants"] == DEMO_NAMES
+        removed = reset["removed"]["rows"]
+        assert (removed["audit_logs"], removed["audit_seals"], removed["gateway_tenants"]) == (50, 3, 3)
+        assert (removed["gateway_users"], removed["kpi_definitions"], removed["kpi_points"]) == (9, 9, YEAR_OF_POINTS)
+        assert removed["usage_events"] == demo_usage > 0
+        # New demo tenants, freshly seeded; Acme exactly as it was.
+        assert {t["tenant_id"] for t in reset["tenants"]}.isdisjoint({t["tenant_id"] for t in first["tenants"]})
+        assert demo_rows(AuditLog) == 20 and demo_rows(AuditSeal) == 0
+        assert list(AuditLog.objects.filter(tenant=acme_admin.tenant).values_list("row_hash", flat=True)) == (
+            acme_hashes
+        )
+        assert UsageEvent.objects.filter(tenant=acme_admin.tenant).count() == 2
+        assert KpiPoint.objects.filter(tenant=acme_admin.tenant).count() == 1
+        assert AuditSeal.objects.filter(tenant=acme_admin.tenant).count() == 1
+        # The ledgers are locked again: verify_audit fails while an unlock is committed.
+        report = succeeded(manage("verify_audit"))
+        assert (report["intact"], report["triggers_unlocked"]) == (True, False)
+
+    def test_a_tenant_of_a_demo_name_that_is_not_demo_data_is_left_alone(self, manage, db):
+        real, _ = make_tenant("globex")
+        assert failed(manage("seed_demo"), 1) == (
+            "CommandError: A tenant named 'Globex' exists and is not demo data: seed_demo would add a second one"
+        )
+        assert list(Tenant.objects.values_list("name", flat=True)) == ["globex"]
+        # --reset neither takes it for demo data nor leaves the demo half removed.
+        assert failed(manage("seed_demo", "--reset"), 1).startswith("CommandError: A tenant named 'Globex' exists")
+        assert list(Tenant.objects.values_list("pk", flat=True)) == [real.pk]
+
+    def test_a_failed_reset_keeps_the_old_demo(self, manage, db):
+        first = succeeded(manage("seed_demo", "--invocations", "10"))
+        make_tenant("INITECH")  # after the demo: a second run would now make a second Initech
+        assert failed(manage("seed_demo", "--reset"), 1).startswith("CommandError: A tenant named 'Initech' exists")
+        assert {str(pk) for pk in Tenant.objects.filter(name__in=DEMO_NAMES).values_list("pk", flat=True)} == {
+            t["tenant_id"] for t in first["tenants"]
+        }
+        assert demo_rows(AuditLog) == 10
+
+    @pytest.mark.django_db
+    def test_reset_is_refused_in_production(self, settings):
+        seed_in_process("--invocations", "5")
+        settings.PRODUCTION = True
+        with pytest.raises(CommandError, match="refused when GATEWAY_ENV=production"):
+            call_command("seed_demo", "--reset", stdout=io.StringIO())
+        assert demo_rows(AuditLog) == 5
 
 
 def gateway_commands() -> list:
     """Every management command the gateway's own apps define, as (app, command) parameters."""
-    return [
-        pytest.param(
-            app, name, marks=[pytest.mark.xfail(reason=_AWAITING_HELP[name])] if name in _AWAITING_HELP else []
-        )
-        for name, app in sorted(get_commands().items())
-        if app in {"tenants", "audit", "tools"}
-    ]
+    return [(app, name) for name, app in sorted(get_commands().items()) if app in {"tenants", "audit", "tools"}]
 
 
 @pytest.mark.parametrize(("app", "command"), gateway_commands())
