@@ -36,8 +36,8 @@ def test_docs_render_offline(gateway_server, tmp_path, path, rendered):
                 route.abort()
 
         page.route("**/*", only_this_host)
-        blocked: list[str] = []
-        page.on("console", lambda message: blocked.append(message.text) if "Content Security" in message.text else None)
+        console: list[str] = []
+        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
         try:
             page.goto(f"{gateway_server}{path}")
             page.wait_for_selector(rendered, timeout=15_000)
@@ -45,5 +45,5 @@ def test_docs_render_offline(gateway_server, tmp_path, path, rendered):
             page.screenshot(path=tmp_path / "docs.png")
             browser.close()
     assert outside == []
-    # Whatever the page's policy stopped is named here, so a new outside dependency gets noticed.
-    assert all("cdn.redoc.ly" in message for message in blocked), blocked
+    # Nothing the page's policy had to stop (it would name a new outside dependency), nor any other error.
+    assert [line for line in console if "Content Security Policy" in line or line.startswith("error")] == []
