@@ -13,6 +13,7 @@ from audit.exports import csv_stream
 from audit.models import AuditLog, AuditSeal, Outcome, UsageEvent
 from gateway_project.admin_mixins import ReadOnlyAdminMixin
 from gateway_project.admin_site import UtcDateRangeFilter, shortened, utc_timestamp
+from tenants.admin_filters import TenantFilter
 from tenants.models import Tenant, TenantUser
 from tools.registry import registry
 
@@ -123,7 +124,7 @@ class ReadOnlyLedgerAdmin(ReadOnlyAdminMixin):
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyLedgerAdmin):
     list_display = ["created_at_utc", "tenant_name", "user_email", "outcome_badge", "tool", "status", "request"]
-    list_filter = ["outcome", ToolFilter, "tenant", ("created_at", UtcDateRangeFilter)]
+    list_filter = ["outcome", ToolFilter, ("tenant", TenantFilter), ("created_at", UtcDateRangeFilter)]
     search_exact_fields = ["idempotency_key"]
     search_presented_user_id = True
     search_help_text = (
@@ -165,7 +166,7 @@ class AuditLogAdmin(ReadOnlyLedgerAdmin):
 @admin.register(UsageEvent)
 class UsageEventAdmin(ReadOnlyLedgerAdmin):
     list_display = ["created_at_utc", "tenant_name", "user_email", "tool", "units", "request"]
-    list_filter = [ToolFilter, "tenant", ("created_at", UtcDateRangeFilter)]
+    list_filter = [ToolFilter, ("tenant", TenantFilter), ("created_at", UtcDateRangeFilter)]
     search_help_text = "Tenant name, user email or tool name (any part), or an exact request id or user id."
     fields = ["created_at_utc", "tenant", "user", "activity_type", "tool_name", "units", "request_id"]
     csv_columns = [
@@ -183,7 +184,7 @@ class UsageEventAdmin(ReadOnlyLedgerAdmin):
 @admin.register(AuditSeal)
 class AuditSealAdmin(ReadOnlyLedgerAdmin):
     list_display = ["created_at_utc", "tenant_name", "seq", "rows", "seal"]
-    list_filter = ["tenant", ("created_at", UtcDateRangeFilter)]
+    list_filter = [("tenant", TenantFilter), ("created_at", UtcDateRangeFilter)]
     list_select_related = ["tenant"]
     # Seals are written in time order, so the primary key is newest first without another index.
     ordering = ["-id"]

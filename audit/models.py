@@ -80,7 +80,13 @@ class AuditLog(AppendOnlyModel):
             # Also the index that finds a tenant's chain head.
             models.UniqueConstraint(fields=["tenant", "seq"], name="audit_logs_tenant_seq_uniq"),
         ]
-        indexes = [models.Index(fields=["tenant", "created_at"], name="audit_tenant_created_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "created_at"], name="audit_tenant_created_idx"),
+            # The console: every tenant's rows newest first, and exact-id search (migration 0007).
+            models.Index(fields=["created_at", "id"], name="audit_created_id_idx"),
+            models.Index(fields=["request_id"], name="audit_request_idx"),
+            models.Index(fields=["idempotency_key"], name="audit_idempotency_key_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.tool_name} {self.outcome} ({self.request_id})"
@@ -106,7 +112,11 @@ class UsageEvent(AppendOnlyModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "request_id"], name="usage_events_tenant_request_uniq"),
         ]
-        indexes = [models.Index(fields=["tenant", "created_at"], name="usage_tenant_created_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "created_at"], name="usage_tenant_created_idx"),
+            models.Index(fields=["created_at", "id"], name="usage_created_id_idx"),
+            models.Index(fields=["request_id"], name="usage_request_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tool_name} x{self.units} ({self.request_id})"

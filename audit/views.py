@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.template.response import TemplateResponse
 
 from audit.dashboard import Period, dashboard_build, period_from_query
@@ -42,7 +43,10 @@ def dashboard_view(request):
         **admin.site.each_context(request),
         "title": f"Dashboard: {tenant.name}" if tenant else "Dashboard: all tenants",
         "dashboard": dashboard,
-        "tenants": Tenant.objects.order_by("name").values("id", "name"),
+        # Suspended tenants are not offered, unless one is the tenant shown.
+        "tenants": Tenant.objects.filter(Q(suspended_at__isnull=True) | Q(pk=tenant.pk if tenant else None))
+        .order_by("name")
+        .values("id", "name"),
         "period_problem": period_problem,
         # Links that keep what is shown: the same days for another tenant, the CSV of this view,
         # and the audit rows behind it.

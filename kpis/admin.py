@@ -8,6 +8,7 @@ from gateway_project.timestamps import format_timestamp
 from kpis.forms import KpiDefinitionForm
 from kpis.models import KpiDefinition, KpiPoint
 from kpis.selectors import kpi_latest_point
+from tenants.admin_filters import TenantFilter
 
 # The chart reads at most this many of the newest points, and draws at most CHART_POINTS of them.
 CHART_WINDOW = 20_000
@@ -19,7 +20,7 @@ class KpiDefinitionAdmin(admin.ModelAdmin):
     form = KpiDefinitionForm
     # Cut to fit a 1366-px screen, the whole value on hover; the description is on the KPI's page.
     list_display = ["kpi_name", "tenant_name", "unit_text", "latest_value", "latest_ts", "created_at_utc"]
-    list_filter = ["tenant"]
+    list_filter = [("tenant", TenantFilter)]
     search_fields = ["name", "=id"]
     list_select_related = ["tenant"]
     autocomplete_fields = ["tenant"]

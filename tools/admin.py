@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from gateway_project.admin_mixins import ReadOnlyAdminMixin
 from gateway_project.admin_site import UtcDateRangeFilter, shortened, utc_timestamp
+from tenants.admin_filters import TenantFilter
 from tools.models import IdempotencyKey
 
 STORED_ANSWER = "response_body"
@@ -35,7 +36,7 @@ class IdempotencyKeyAdmin(ReadOnlyAdminMixin):
 
     # What an operator scans, cut to fit a 1366-px screen (the whole value on hover); the rest is on the key's page.
     list_display = ["key_text", "state", "tenant_name", "status", "created_at_utc", "expires_at_utc"]
-    list_filter = [KeyStateFilter, "endpoint", "tenant", ("created_at", UtcDateRangeFilter)]
+    list_filter = [KeyStateFilter, "endpoint", ("tenant", TenantFilter), ("created_at", UtcDateRangeFilter)]
     search_fields = ["=key"]
     list_select_related = ["tenant"]
     date_hierarchy = "created_at"

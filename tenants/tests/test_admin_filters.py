@@ -78,3 +78,27 @@ class TestTenantFilter:
         # 1 session, 2 staff user, 3 tenants offered by the filter, 4 users counted, 5 the page of users with tenants
         with django_assert_num_queries(5):
             admin_client.get(USERS)
+
+
+def test_every_console_list_of_tenant_rows_uses_it():
+    """A list that filters by tenant and forgot this filter would offer suspended tenants again."""
+    from django.contrib import admin
+
+    with_tenant = [
+        model_admin for model, model_admin in admin.site._registry.items()
+        if any(getattr(field, "name", "") == "tenant" for field in model._meta.get_fields())
+    ]  # fmt: skip
+    assert {model_admin.opts.model_name for model_admin in with_tenant} >= {
+        "auditlog", "usageevent", "auditseal", "idempotencykey", "kpidefinition", "tenantuser",
+    }  # fmt: skip
+    for model_admin in with_tenant:
+        assert ("tenant", TenantFilter) in model_admin.list_filter, model_admin
+
+
+@pytest.mark.django_db
+def test_the_dashboard_offers_active_tenants_and_the_one_shown(admin_client, acme_admin, initech):
+    offered_all = {row["name"] for row in admin_client.get("/admin/dashboard/").context["tenants"]}
+    shown = admin_client.get(f"/admin/dashboard/?tenant={initech.id}").context["tenants"]
+
+    assert offered_all == {"Acme"}
+    assert {row["name"] for row in shown} == {"Acme", "Initech"}
