@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import AuditLog, UsageEvent
 from audit.selectors import UsageTotals, usage_totals
+from gateway_project.admin_site import utc_timestamp
 from kpis.models import KpiDefinition
 from tenants.admin_filters import SuspendedFilter, TenantFilter
 from tenants.api_keys import api_key_digest, api_key_generate
@@ -117,7 +118,7 @@ class TenantUserInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at", "suspended"]
+    list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at_utc", "suspended"]
     search_fields = ["name", "=id"]
     list_filter = [SuspendedFilter, "region"]
     fields = ["id", "name", "region", "created_at", "suspended_at", "suspension_reason", "rate_limit_per_minute",
@@ -127,6 +128,7 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [TenantUserInline]
     actions = ["rotate_api_keys", "suspend_tenants", "reinstate_tenants"]
     show_full_result_count = False
+    created_at_utc = utc_timestamp("created_at", "created")
 
     def has_delete_permission(self, request, obj=None):
         return False  # the audit trail and the usage ledger point at tenants forever
@@ -227,13 +229,14 @@ def _done(verb: str, changed: int, selected: int, unchanged_because: str) -> str
 @admin.register(TenantUser)
 class TenantUserAdmin(admin.ModelAdmin):
     form = TenantUserForm
-    list_display = ["email", "role", "tenant", "id", "created_at"]
+    list_display = ["email", "role", "tenant", "id", "created_at_utc"]
     list_filter = ["role", ("tenant", TenantFilter)]
     search_fields = ["email", "=id"]
     list_select_related = ["tenant"]
     autocomplete_fields = ["tenant"]
     readonly_fields = ["id", "created_at"]
     show_full_result_count = False
+    created_at_utc = utc_timestamp("created_at", "created")
 
     def get_readonly_fields(self, request, obj=None):
         # A user's audit rows and keys stay in their tenant; so does the user.

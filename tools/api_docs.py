@@ -56,7 +56,8 @@ invoke_docs = extend_schema(
             404,
             409,
             502,
-            s403="User not found, user of another tenant, or the role lacks `tools.invoke` or the tool's permission.",
+            s403="The tenant is suspended (`tenant_suspended`), user not found, user of another tenant, "
+            "or the role lacks `tools.invoke` or the tool's permission.",
             s404="Unknown tool; or the tool's own answer (unknown KPI, no data points), stored and replayed.",
             s409="The key was used with another body or by another user, or its first request is still running.",
         ),
