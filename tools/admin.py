@@ -1,12 +1,10 @@
 from django.contrib import admin
-from django.db.models import Q
 from django.db.models.constants import LOOKUP_SEP
-from django.utils import timezone
 
 from gateway_project.admin_mixins import ReadOnlyAdminMixin
 from gateway_project.admin_site import UtcDateRangeFilter, shortened, utc_timestamp
 from tenants.admin_filters import TenantFilter
-from tools.models import IdempotencyKey
+from tools.models import IdempotencyKey, KeyState
 
 STORED_ANSWER = "response_body"
 
@@ -16,18 +14,10 @@ class KeyStateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("in_progress", "In progress"), ("completed", "Completed"), ("expired", "Expired")]
+        return KeyState.choices
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        live = Q(expires_at__gt=now)
-        if self.value() == "in_progress":
-            return queryset.filter(live, response_status__isnull=True)
-        if self.value() == "completed":
-            return queryset.filter(live, response_status__isnull=False)
-        if self.value() == "expired":
-            return queryset.filter(expires_at__lte=now)
-        return queryset
+        return queryset.in_state(self.value()) if self.value() in KeyState.values else queryset
 
 
 @admin.register(IdempotencyKey)
@@ -74,6 +64,4 @@ class IdempotencyKeyAdmin(ReadOnlyAdminMixin):
 
     @admin.display(description="state")
     def state(self, record: IdempotencyKey) -> str:
-        if record.is_expired:
-            return "expired"
-        return "completed" if record.is_completed else "in progress"
+        return record.state().label

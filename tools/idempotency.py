@@ -16,7 +16,7 @@ from django.utils import timezone
 from gateway_project.db import db_value, execute, insert_rows
 from gateway_project.exceptions import Conflict, InvalidHeader
 from tenants.models import Tenant, TenantUser
-from tools.models import IdempotencyKey
+from tools.models import IdempotencyKey, KeyState
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -96,7 +96,6 @@ def claim_acquire(
     Raises a 409 while another attempt holds the key, or when the key was used
     with another body or by another user. Expired keys count as absent.
     """
-    lock_timeout = timedelta(seconds=settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS)
     retention = timedelta(hours=settings.GATEWAY_IDEMPOTENCY_RETENTION_HOURS)
     # A few rounds cover a claim released or purged between our insert and our read.
     for _round in range(3):
@@ -110,20 +109,21 @@ def claim_acquire(
         if existing is None:
             continue
         takeover = IdempotencyKey.objects.filter(tenant=tenant, pk=existing.pk, claim_token=existing.claim_token)
-        if existing.expires_at > now:
+        state = existing.state(now)
+        if state == KeyState.EXPIRED:
+            takeover = takeover.filter(expires_at__lte=now)
+        else:
             if existing.user_id != user.id:
                 raise IdempotencyKeyOtherUser(key)
             if existing.fingerprint != fingerprint:
                 raise IdempotencyKeyReused(key)
-            if existing.is_completed:
+            if state == KeyState.COMPLETED:
                 return StoredResponse(status=existing.response_status, body=existing.response_body)
-            if existing.locked_at > now - lock_timeout:
+            if state == KeyState.IN_FLIGHT:
                 raise IdempotencyInProgress(key)
-            # A silent claim may be taken over only while it is still incomplete: the
+            # Abandoned: it may be taken over only while it is still incomplete, since the
             # holder may complete it between our read and our write, keeping its token.
             takeover = takeover.filter(response_status__isnull=True)
-        else:
-            takeover = takeover.filter(expires_at__lte=now)
         # Compare-and-set: zero rows means another attempt moved first; look again.
         taken = takeover.update(
             user=user,

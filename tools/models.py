@@ -1,7 +1,52 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from tenants.models import Tenant, TenantUser
+
+
+class KeyState(models.TextChoices):
+    """Where a key stands: the one definition the invoke path, the console and the purge command share."""
+
+    IN_FLIGHT = "in_progress", "in progress"  # claimed, no answer yet, its holder may still be running the tool
+    ABANDONED = "abandoned", "abandoned"  # claimed, no answer, silent past the lock timeout: may be taken over
+    COMPLETED = "completed", "completed"  # answered; a retry replays the stored answer
+    EXPIRED = "expired", "expired"  # past retention; counts as absent, purge removes it
+
+
+def _lock_cutoff(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS)
+
+
+def _state_q(state: str, now: datetime) -> Q:
+    unanswered, live = Q(response_status__isnull=True), Q(expires_at__gt=now)
+    return {
+        KeyState.IN_FLIGHT: unanswered & Q(locked_at__gt=_lock_cutoff(now)),
+        KeyState.ABANDONED: unanswered & Q(locked_at__lte=_lock_cutoff(now)) & live,
+        KeyState.COMPLETED: Q(response_status__isnull=False) & live,
+        # A claim still in flight is never expired: its tool may be running, and its retry must not run it again.
+        KeyState.EXPIRED: Q(expires_at__lte=now) & ~(unanswered & Q(locked_at__gt=_lock_cutoff(now))),
+    }[state]
+
+
+class IdempotencyKeyQuerySet(models.QuerySet):
+    def in_state(self, state: str, now: datetime | None = None):
+        return self.filter(_state_q(state, now or timezone.now()))
+
+    def in_flight(self, now: datetime | None = None):
+        return self.in_state(KeyState.IN_FLIGHT, now)
+
+    def abandoned(self, now: datetime | None = None):
+        return self.in_state(KeyState.ABANDONED, now)
+
+    def completed(self, now: datetime | None = None):
+        return self.in_state(KeyState.COMPLETED, now)
+
+    def expired(self, now: datetime | None = None):
+        return self.in_state(KeyState.EXPIRED, now)
 
 
 class IdempotencyKey(models.Model):
@@ -25,6 +70,8 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
 
+    objects = IdempotencyKeyQuerySet.as_manager()
+
     class Meta:
         db_table = "idempotency_keys"
         constraints = [
@@ -41,6 +88,11 @@ class IdempotencyKey(models.Model):
     def is_completed(self) -> bool:
         return self.response_status is not None
 
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
+    def state(self, now: datetime | None = None) -> KeyState:
+        """This key's state, as the queryset's `in_state` would find it."""
+        now = now or timezone.now()
+        if not self.is_completed and self.locked_at > _lock_cutoff(now):
+            return KeyState.IN_FLIGHT
+        if self.expires_at <= now:
+            return KeyState.EXPIRED
+        return KeyState.COMPLETED if self.is_completed else KeyState.ABANDONED

@@ -21,8 +21,12 @@ def keys(acme_admin):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("state", "expected"), [("in_progress", "running"), ("completed", "done"), ("expired", "old")])
-def test_filter_by_state(admin_client, keys, state, expected):
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [("in_progress", "running"), ("abandoned", "silent"), ("completed", "done"), ("expired", "old")],
+)
+def test_filter_by_state(admin_client, acme_admin, keys, state, expected):
+    make_claim(acme_admin, key="silent", body=ECHO, locked_ago=timedelta(minutes=5), expires_in=timedelta(hours=1))
     response = admin_client.get(KEYS, {"state": state})
     listed = response.context["cl"].result_list
     assert [record.key for record in listed] == [expected]

@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.management.base import CommandError
 from django.utils import timezone
 
@@ -25,11 +24,9 @@ class Command(GatewayCommand):
         if older_than_hours is not None and not 0 <= older_than_hours <= MAX_HOURS:
             raise CommandError(f"--older-than-hours must be between 0 and {MAX_HOURS}")
         now = timezone.now()
-        doomed = IdempotencyKey.objects.filter(expires_at__lte=now)
+        doomed = IdempotencyKey.objects.expired(now)
         if older_than_hours is not None:
             doomed = doomed | IdempotencyKey.objects.filter(created_at__lte=now - timedelta(hours=older_than_hours))
         # A claim whose tool may still be running stays, or its retry would run the tool again.
-        lock_timeout = timedelta(seconds=settings.GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS)
-        doomed = doomed.exclude(response_status__isnull=True, locked_at__gt=now - lock_timeout)
-        removed, _ = doomed.delete()
+        removed, _ = doomed.exclude(pk__in=IdempotencyKey.objects.in_flight(now).values("pk")).delete()
         self.emit({"removed": removed})
