@@ -14,10 +14,9 @@ from audit.selectors import UsageTotals, usage_totals
 from gateway_project.admin_site import utc_timestamp
 from kpis.models import KpiDefinition
 from tenants.admin_filters import SuspendedFilter, TenantFilter
-from tenants.api_keys import api_key_digest, api_key_generate
 from tenants.forms import TenantUserForm, UniqueWithinTenantFormSet
 from tenants.models import Tenant, TenantUser
-from tenants.services import tenant_api_key_rotate, tenant_reinstate, tenant_suspend
+from tenants.services import tenant_api_key_rotate, tenant_create, tenant_reinstate, tenant_suspend
 
 
 def _count_of(model, **filters):
@@ -156,11 +155,13 @@ class TenantAdmin(admin.ModelAdmin):
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def save_model(self, request, tenant, form, change):
-        if not change:
-            # A tenant added here gets its key like any other; response_add shows it once.
-            request._issued_api_key = api_key_generate()
-            tenant.api_key_digest = api_key_digest(request._issued_api_key)
-        super().save_model(request, tenant, form, change)
+        if change:
+            return super().save_model(request, tenant, form, change)
+        # A tenant added here is created like any other, key and all; response_add shows the key once.
+        settings = {name: value for name, value in form.cleaned_data.items() if name not in ("name", "region")}
+        created, request._issued_api_key = tenant_create(name=tenant.name, region=tenant.region, **settings)
+        # The form's instance becomes the created row: its inline users, the admin log and the answer use it.
+        tenant.__dict__.update(created.__dict__)
 
     def response_add(self, request, tenant, post_url_continue=None):
         return api_keys_page(request, self.admin_site, [(tenant, request._issued_api_key)], "Tenant created")

@@ -6,10 +6,13 @@ from tenants.api_keys import api_key_digest, api_key_generate
 from tenants.models import Tenant, TenantUser
 
 
-def tenant_create(*, name: str, region: str) -> tuple[Tenant, str]:
-    """Create a tenant; returns it with its API key, which is never retrievable again."""
+def tenant_create(*, name: str, region: str, **settings) -> tuple[Tenant, str]:
+    """Create a tenant; returns it with its API key, which is never retrievable again.
+
+    `settings` are the tenant's other fields an operator may set at once (its rate limits).
+    """
     api_key = api_key_generate()
-    tenant = Tenant.objects.create(name=name, region=region, api_key_digest=api_key_digest(api_key))
+    tenant = Tenant.objects.create(name=name, region=region, api_key_digest=api_key_digest(api_key), **settings)
     return tenant, api_key
 
 

@@ -13,6 +13,7 @@ from model_bakery import baker
 from audit.services import usage_record
 from audit.tests.helpers import record_audit
 from kpis.models import KpiDefinition
+from tenants import admin as admin_module
 from tenants.api_keys import api_key_matches
 from tenants.models import Tenant, TenantUser
 from tenants.services import tenant_suspend
@@ -65,15 +66,25 @@ class TestTenantAdmin:
         assert new_key not in change.content
         assert tenant.api_key_digest.encode() not in change.content
 
-    def test_adding_a_tenant_shows_its_key_once(self, admin_client, api):
+    def test_adding_a_tenant_shows_its_key_once(self, admin_client, api, monkeypatch):
+        created = []
+        real_create = admin_module.tenant_create
+        monkeypatch.setattr(
+            admin_module, "tenant_create", lambda **fields: created.append(fields) or real_create(**fields)
+        )
         response = admin_client.post(
             reverse("admin:tenants_tenant_add"),
-            {"name": "Initech", "region": "eu", "users-TOTAL_FORMS": "0", "users-INITIAL_FORMS": "0"},
-        )
+            {"name": "Initech", "region": "eu", "rate_limit_per_minute": "50", "users-TOTAL_FORMS": "1",
+             "users-INITIAL_FORMS": "0", "users-0-email": "ops@initech.test", "users-0-role": "admin"},
+        )  # fmt: skip
 
         assert response.status_code == 200
         (key,) = KEY.findall(response.content)
-        assert api_key_matches(key.decode(), Tenant.objects.get(name="Initech").api_key_digest)
+        tenant = Tenant.objects.get(name="Initech")
+        assert api_key_matches(key.decode(), tenant.api_key_digest)
+        # Created by the one service every way of creating a tenant goes through, with its limits and users.
+        assert [(fields["name"], fields["rate_limit_per_minute"]) for fields in created] == [("Initech", 50)]
+        assert (tenant.rate_limit_per_minute, [user.email for user in tenant.users.all()]) == (50, ["ops@initech.test"])
 
     def test_tenants_cannot_be_deleted(self, admin_client, acme_admin):
         url = reverse("admin:tenants_tenant_delete", args=[acme_admin.tenant.pk])
