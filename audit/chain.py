@@ -16,12 +16,32 @@ from gateway_project.client_ip import normalized_ip
 
 GENESIS_HASH = "0" * 64
 
-# Every column whose change must be detectable, in the form the hash reads it.
-CHAINED_FIELDS = (
+# What each chain version's HMAC covers. Every row stores the version it was written with, and
+# verification reads each row with its own version, so rows of every release verify together.
+#
+# The rule: to hash another field, add a version (the previous one's fields and the new ones) and
+# make it CHAIN_VERSION; never edit a version that rows were written with (audit/tests/test_chain.py
+# pins every version's known answers). The version is itself hashed from version 3 on, so a row
+# cannot be passed off as an older version that did not cover some field.
+_V1 = (
     "tenant_id", "seq", "prev_hash", "user_id", "presented_user_id", "outcome", "action", "tool_name",
     "request_id", "idempotency_key", "status_code", "error_code", "client_ip", "user_agent",
-    "api_key_fingerprint", "payload_fingerprint", "duration_ms", "units", "created_at",
+    "api_key_fingerprint", "payload_fingerprint", "duration_ms", "created_at",
 )  # fmt: skip
+CHAIN_VERSIONS: dict[int, tuple[str, ...]] = {
+    1: _V1,  # the first release
+    2: (*_V1, "units"),  # audit migration 0006: the units the usage row meters
+    3: (*_V1, "units", "chain_version", "channel"),  # the channel the call came through (rest, mcp, ...)
+}
+CHAIN_VERSION = 3
+# Every column whose change must be detectable in the rows written now, in the form the hash reads it.
+CHAINED_FIELDS = CHAIN_VERSIONS[CHAIN_VERSION]
+# What a row needs read back to be verified under any version.
+VERIFIED_FIELDS = tuple(dict.fromkeys(field for fields in CHAIN_VERSIONS.values() for field in fields))
+
+
+class UnknownChainVersion(ValueError):
+    pass
 
 
 def _canonical(name: str, value) -> object:
@@ -43,17 +63,29 @@ def _keyed_hash(values: dict, names: tuple[str, ...]) -> str:
     return hmac.new(settings.GATEWAY_AUDIT_HMAC_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def audit_row_hash(row: dict) -> str:
-    """HMAC-SHA256 over the chained fields of `row` (a dict keyed by CHAINED_FIELDS)."""
-    return _keyed_hash(row, CHAINED_FIELDS)
+def audit_row_hash(row: dict, version: int | None = None) -> str:
+    """HMAC-SHA256 over the fields `row` was chained with: those of `version`, else of its own
+    `chain_version`, else of the current version."""
+    version = version or row.get("chain_version") or CHAIN_VERSION
+    if version not in CHAIN_VERSIONS:
+        raise UnknownChainVersion(version)
+    return _keyed_hash(row, CHAIN_VERSIONS[version])
 
 
-SEALED_FIELDS = ("tenant_id", "seq", "rows", "last_row_hash", "prev_seal_hash", "created_at")
+# Seals are versioned by the same rule as rows; every seal so far is version 1.
+SEAL_VERSIONS: dict[int, tuple[str, ...]] = {
+    1: ("tenant_id", "seq", "rows", "last_row_hash", "prev_seal_hash", "created_at"),
+}
+SEAL_VERSION = 1
+SEALED_FIELDS = SEAL_VERSIONS[SEAL_VERSION]
 
 
 def audit_seal_hash(seal: dict) -> str:
-    """HMAC-SHA256 over a seal's fields, keyed like the rows."""
-    return _keyed_hash(seal, SEALED_FIELDS)
+    """HMAC-SHA256 over the fields of the seal's own version (the current one if it names none), keyed like the rows."""
+    version = seal.get("seal_version") or SEAL_VERSION
+    if version not in SEAL_VERSIONS:
+        raise UnknownChainVersion(version)
+    return _keyed_hash(seal, SEAL_VERSIONS[version])
 
 
 def keyed_payload_fingerprint(fingerprint: str) -> str:

@@ -70,6 +70,10 @@ class AuditLog(AppendOnlyModel):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     # What the usage row for this success meters (0 otherwise): the chain vouches for the ledger.
     units = models.PositiveIntegerField(default=0)
+    # Which fields the row's HMAC covers (audit.chain.CHAIN_VERSIONS): the version it was written with.
+    chain_version = models.PositiveSmallIntegerField()
+    # How the call arrived: the REST API today, MCP and others next.
+    channel = models.CharField(max_length=16, default="rest")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -135,6 +139,8 @@ class AuditSeal(AppendOnlyModel):
     last_row_hash = models.CharField(max_length=64)
     prev_seal_hash = models.CharField(max_length=64)
     seal_hash = models.CharField(max_length=64)
+    # Which fields seal_hash covers (audit.chain.SEAL_VERSIONS).
+    seal_version = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, audit_seal_hash
+from audit.chain import GENESIS_HASH, SEAL_VERSION, audit_seal_hash
 from audit.models import AuditLog, AuditSeal
 from tenants.models import Tenant
 
@@ -24,6 +24,7 @@ def audit_seal(*, tenant: Tenant) -> AuditSeal | None:
         "last_row_hash": head["row_hash"],
         "prev_seal_hash": previous.seal_hash if previous else GENESIS_HASH,
         "created_at": timezone.now(),
+        "seal_version": SEAL_VERSION,
     }
     try:
         with transaction.atomic():

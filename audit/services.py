@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash, keyed_payload_fingerprint
+from audit.chain import CHAIN_VERSION, CHAINED_FIELDS, GENESIS_HASH, audit_row_hash, keyed_payload_fingerprint
 from audit.models import AuditLog, UsageEvent
 from gateway_project.client_ip import client_ip
 from gateway_project.db import db_value, fetch_one, insert_rows
@@ -72,6 +72,7 @@ def audit_record(
     units: int = 0,
     created_at: datetime | None = None,
     duration_ms: int | None = None,
+    channel: str = "rest",
 ) -> int:
     """Append one row to the tenant's audit chain; returns its `seq`.
 
@@ -102,6 +103,8 @@ def audit_record(
         "duration_ms": duration_ms,
         "units": units,
         "created_at": created_at or timezone.now(),
+        "chain_version": CHAIN_VERSION,
+        "channel": channel,
     }
     # Outside a transaction (a rejection's audit row) open one, so the lock has something to last for.
     with nullcontext() if connection.in_atomic_block else transaction.atomic():

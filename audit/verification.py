@@ -1,11 +1,19 @@
 """Walk each tenant's audit chain and its seals; report the first row changed, removed or out of place."""
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
-from audit.chain import CHAINED_FIELDS, GENESIS_HASH, audit_row_hash, audit_seal_hash
+from audit.chain import (
+    CHAIN_VERSIONS,
+    GENESIS_HASH,
+    SEAL_VERSIONS,
+    VERIFIED_FIELDS,
+    audit_row_hash,
+    audit_seal_hash,
+)
 from audit.ledger_lock import UNLOCK_TABLE
 from audit.models import AuditLog, AuditSeal, Outcome, UsageEvent
 from tenants.models import Tenant
@@ -32,6 +40,8 @@ class VerificationReport:
     seals: int
     breaks: list[ChainBreak]  # the first break of each tenant whose trail is not intact
     triggers_unlocked: bool = False
+    # Rows read, by the chain version each was written with.
+    rows_by_version: dict[int, int] = field(default_factory=dict)
 
     @property
     def intact(self) -> bool:
@@ -44,6 +54,9 @@ class VerificationReport:
 
 def _row_break(tenant: str, row: dict, expected_seq: int, expected_prev: str) -> ChainBreak | None:
     seq = row["seq"]
+    if row["chain_version"] not in CHAIN_VERSIONS:
+        detail = f"row {seq} claims chain version {row['chain_version']}, which no release wrote"
+        return ChainBreak(tenant, seq, row["id"], "changed", detail)
     if audit_row_hash(row) != row["row_hash"]:
         return ChainBreak(tenant, seq, row["id"], "changed", f"row {seq} does not match its HMAC")
     if seq != expected_seq:
@@ -58,7 +71,7 @@ def _seal_break(tenant: str, seals: list[dict], row_hashes: dict[int, str], last
     """Each seal must be intact, follow the previous one, and still find the row it sealed."""
     expected_seq, expected_prev = 1, GENESIS_HASH
     for seal in seals:
-        if audit_seal_hash(seal) != seal["seal_hash"]:
+        if seal["seal_version"] not in SEAL_VERSIONS or audit_seal_hash(seal) != seal["seal_hash"]:
             return ChainBreak(tenant, seal["rows"], None, "seal_changed", f"seal {seal['seq']} does not match its HMAC")
         if seal["seq"] != expected_seq or seal["prev_seal_hash"] != expected_prev:
             return ChainBreak(tenant, seal["rows"], None, "seal_removed", f"seal {expected_seq} is missing")
@@ -76,12 +89,15 @@ def _usage_break(tenant_id) -> ChainBreak | None:
     """The usage ledger must match the chain's successes one for one: the chain vouches for it.
 
     A usage row no success row vouches for (same request, user, tool and units) was inserted
-    or edited; a success row without its usage row means the usage row was deleted.
+    or edited; a success row without its usage row means the usage row was deleted. Rows of
+    chain version 1 did not record units (the column came later, as 0), so they vouch for the
+    rest only.
     """
     tenant = str(tenant_id)
     vouched = AuditLog.objects.filter(
+        Q(units=OuterRef("units")) | Q(chain_version=1),
         tenant_id=tenant_id, outcome=Outcome.SUCCESS, request_id=OuterRef("request_id"),
-        user_id=OuterRef("user_id"), tool_name=OuterRef("tool_name"), units=OuterRef("units"),
+        user_id=OuterRef("user_id"), tool_name=OuterRef("tool_name"),
     )  # fmt: skip
     stray = UsageEvent.objects.filter(tenant_id=tenant_id).exclude(Exists(vouched)).order_by("id").first()
     if stray is not None:
@@ -96,15 +112,17 @@ def _usage_break(tenant_id) -> ChainBreak | None:
     return None
 
 
-def _verify_tenant(tenant_id) -> tuple[int, int, ChainBreak | None]:
+def _verify_tenant(tenant_id, versions: Counter) -> tuple[int, int, ChainBreak | None]:
+    """(rows read, seals read, the first break); counts the rows read by chain version into `versions`."""
     tenant = str(tenant_id)
     seals = list(AuditSeal.objects.filter(tenant_id=tenant_id).order_by("seq").values())
     sealed_positions = {seal["rows"] for seal in seals}
     row_hashes: dict[int, str] = {}
     expected_seq, expected_prev, rows = 1, GENESIS_HASH, 0
-    chain = AuditLog.objects.filter(tenant_id=tenant_id).order_by("seq").values("id", "row_hash", *CHAINED_FIELDS)
+    chain = AuditLog.objects.filter(tenant_id=tenant_id).order_by("seq").values("id", "row_hash", *VERIFIED_FIELDS)
     for row in chain.iterator(chunk_size=2000):
         rows += 1
+        versions[row["chain_version"]] += 1
         found = _row_break(tenant, row, expected_seq, expected_prev)
         if found:
             return rows, len(seals), found
@@ -127,9 +145,17 @@ def audit_chain_verify(*, tenant: Tenant | None = None) -> VerificationReport:
     tenant_ids = [tenant.id] if tenant else list(Tenant.objects.order_by("id").values_list("id", flat=True))
     total_rows = total_seals = 0
     breaks = []
+    versions: Counter = Counter()
     for tenant_id in tenant_ids:
-        rows, seals, found = _verify_tenant(tenant_id)
+        rows, seals, found = _verify_tenant(tenant_id, versions)
         total_rows, total_seals = total_rows + rows, total_seals + seals
         if found:
             breaks.append(found)
-    return VerificationReport(len(tenant_ids), total_rows, total_seals, breaks, _triggers_unlocked())
+    return VerificationReport(
+        len(tenant_ids),
+        total_rows,
+        total_seals,
+        breaks,
+        _triggers_unlocked(),
+        rows_by_version=dict(sorted(versions.items())),
+    )

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from contextlib import contextmanager
 from io import StringIO
 
 from django.core.management import call_command
@@ -77,3 +78,21 @@ def seal(*args) -> dict:
     out = StringIO()
     call_command("seal_audit", *args, stdout=out)
     return json.loads(out.getvalue())
+
+
+@contextmanager
+def migrated_back_to(*targets: tuple[str, str]):
+    """The test database migrated back to `targets` for the block, then forward to the latest again,
+    with the ledger triggers put back (a SQLite table rebuild drops them; `migrate` restores them)."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    from audit.ledger_lock import ensure_ledger_triggers
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(list(targets))
+    try:
+        yield executor
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        ensure_ledger_triggers(connection)

@@ -8,9 +8,11 @@ encoding) makes every stored row look tampered with, and a test that recomputes
 the expected value with the same code would not notice. These values were
 computed once, with audit/chain.py as it stood when they were added, and copied
 here by hand. If one fails, the change is not a refactor: hashing differently
-needs a new chain version that verification reads alongside the old one
-(../shared/STYLE.md, "Data that outlives a release"), and these vectors stay as
-the old version's answers.
+needs a new chain version that verification reads alongside the old one, and
+these vectors stay as the old version's answers. Every chain version keeps its
+vectors: version 1's were computed with the first release's audit/chain.py itself
+(git 142dee0), version 2's when units joined the hash, version 3's when the
+version and the channel did.
 """
 
 import uuid
@@ -22,6 +24,8 @@ from model_bakery import baker
 
 from audit import sealing
 from audit.chain import (
+    CHAIN_VERSION,
+    CHAIN_VERSIONS,
     CHAINED_FIELDS,
     GENESIS_HASH,
     SEALED_FIELDS,
@@ -42,12 +46,27 @@ USER_ID = uuid.UUID("7e1a0000-0000-4000-8000-0000000000a1")
 BODY_SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 KEYED_BODY_SHA256 = "6703573a2abac9856b5df407545ed3a46283c8414aac75c1e2c8e07cbaeb653c"
 
+# Version 2: the rows below, hashed over the first release's fields and `units`.
 ROW_HASHES = (
     "090a7d489cdbb65fe89da09c0c7cfa8aa28c64d37de1076939b2c2a223fe9a8a",
     "63fd6187a4381506c8fafd0063dcaf539031db034c3640682b93c5d644d50ed3",
     "cbec20d5b611bee9efbadba692a493ab59ae040cc589f650d77e08047809a16c",
 )
 SEAL_HASH = "cc2b30c6134f2fc4d3050888583b42afae149de9f2c225a684a57bfb235cd7a1"
+# Version 1: the same rows hashed by the first release, which did not cover `units`.
+V1_ROW_HASHES = (
+    "17f1edf1a0560f4567475d96c7a571bef2b3210373e2614de42c0cd6de481146",
+    "1fef3a3474fca420e5d659666b2502fb386ef7c006f3408a380852fde840e0f8",
+    "8162a0dabc825d2533c3f4a4f0fb117f185de2b4465584b88642d0c35c417c82",
+)
+# Version 3: the same rows chained to each other under version 3, with their version and channel;
+# and the seal over them.
+V3_ROW_HASHES = (
+    "c825fa1507111992af245051a495019e52d2dda2fe99e57ebf7a7a633e64aa62",
+    "008ed8b60f733965c939d25fafc6b57cf5bdf5a70533451c872a06b5ce0c0b83",
+    "627fe997d03dad17deb322d8f46859515e23687b99f8cdf7e437bfc287bb0813",
+)
+V3_SEAL_HASH = "64e3e27b8ceacdc4870cfb31f62d3403191d7bccc948c1469fc0d29d4f4b2b7e"
 
 ROWS = (
     {  # a metered success with every field set
@@ -125,21 +144,58 @@ SEAL = {
 }
 
 
+V3_CHANNELS = ("rest", "mcp", "rest")
+V3_ROWS = tuple(
+    {**row, "prev_hash": previous, "chain_version": 3, "channel": channel}
+    for row, previous, channel in zip(ROWS, (GENESIS_HASH, *V3_ROW_HASHES[:2]), V3_CHANNELS, strict=True)
+)
+
+
 @pytest.fixture(autouse=True)
 def kat_key(settings):
     settings.GATEWAY_AUDIT_HMAC_KEY = KAT_KEY
 
 
 def test_the_vectors_set_every_hashed_field():
-    assert all(set(row) == set(CHAINED_FIELDS) for row in ROWS)
+    assert all(set(row) == set(CHAIN_VERSIONS[2]) for row in ROWS)
+    assert all(set(row) == set(CHAIN_VERSIONS[3]) == set(CHAINED_FIELDS) for row in V3_ROWS)
     assert set(SEAL) == set(SEALED_FIELDS)
+
+
+def test_every_chain_version_has_vectors():
+    """A new chain version comes with its own known answers here, and so do the old ones, forever."""
+    assert set(CHAIN_VERSIONS) == {1, 2, 3} and CHAIN_VERSION == 3
+    assert CHAIN_VERSIONS[2] == (*CHAIN_VERSIONS[1], "units")
+    assert CHAIN_VERSIONS[3] == (*CHAIN_VERSIONS[2], "chain_version", "channel")
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"), list(zip(ROWS, V1_ROW_HASHES, strict=True)), ids=["success", "denial", "error"]
+)
+def test_version_1_row_hash_known_answers(row, expected):
+    first_release_row = {name: value for name, value in row.items() if name != "units"}
+    assert audit_row_hash(first_release_row, version=1) == expected
+    assert audit_row_hash(row, version=1) == expected  # a field the version does not cover is not read
 
 
 @pytest.mark.parametrize(
     ("row", "expected"), list(zip(ROWS, ROW_HASHES, strict=True)), ids=["success", "denial", "error"]
 )
-def test_row_hash_known_answers(row, expected):
+def test_version_2_row_hash_known_answers(row, expected):
+    assert audit_row_hash(row, version=2) == expected
+    assert audit_row_hash({**row, "chain_version": 2}) == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"), list(zip(V3_ROWS, V3_ROW_HASHES, strict=True)), ids=["success", "denial", "error"]
+)
+def test_version_3_row_hash_known_answers(row, expected):
     assert audit_row_hash(row) == expected
+
+
+def test_a_row_claiming_an_older_version_hashes_differently():
+    """The version is hashed from version 3 on: passing a row off as version 2 changes its digest."""
+    assert audit_row_hash({**V3_ROWS[0], "chain_version": 2}) != V3_ROW_HASHES[0]
 
 
 def test_seal_hash_known_answer():
@@ -156,7 +212,7 @@ def test_rows_and_seal_written_and_read_back_keep_their_known_answers(monkeypatc
     verification recomputes from the stored columns, are still the pinned digests."""
     tenant = baker.make(Tenant, id=TENANT_ID)
     user = baker.make(TenantUser, id=USER_ID, tenant=tenant)
-    for row, raw_fingerprint in zip(ROWS, (BODY_SHA256, "", BODY_SHA256), strict=True):
+    for row, raw_fingerprint in zip(V3_ROWS, (BODY_SHA256, "", BODY_SHA256), strict=True):
         audit_record(
             tenant=tenant,
             user=user if row["user_id"] else None,
@@ -176,13 +232,14 @@ def test_rows_and_seal_written_and_read_back_keep_their_known_answers(monkeypatc
             units=row["units"],
             created_at=row["created_at"],
             duration_ms=row["duration_ms"],
+            channel=row["channel"],
         )
     usage_record(tenant=tenant, user=user, tool_name="echo", units=1, request_id=ROWS[0]["request_id"])
     monkeypatch.setattr(sealing, "timezone", SimpleNamespace(now=lambda: SEAL["created_at"]))
     seal = sealing.audit_seal(tenant=tenant)
 
     stored = list(AuditLog.objects.filter(tenant=tenant).order_by("seq").values("row_hash", *CHAINED_FIELDS))
-    assert [row["row_hash"] for row in stored] == list(ROW_HASHES)
-    assert [audit_row_hash(row) for row in stored] == list(ROW_HASHES)
-    assert seal.seal_hash == SEAL_HASH
+    assert [row["row_hash"] for row in stored] == list(V3_ROW_HASHES)
+    assert [audit_row_hash(row) for row in stored] == list(V3_ROW_HASHES)
+    assert seal.seal_hash == V3_SEAL_HASH
     assert audit_chain_verify(tenant=tenant).intact

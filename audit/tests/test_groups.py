@@ -9,14 +9,12 @@ from datetime import timedelta
 import pytest
 from django.apps import apps as installed_apps
 from django.contrib.auth.models import Group, Permission, User
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from model_bakery import baker
 
 from audit.models import AuditLog, AuditSeal, UsageEvent
 from audit.services import usage_record
-from audit.tests.helpers import record_audit, seal
+from audit.tests.helpers import migrated_back_to, record_audit, seal
 from kpis.models import KpiDefinition
 from tenants.models import Tenant, TenantUser
 from tools.models import IdempotencyKey
@@ -143,21 +141,20 @@ def test_the_groups_hold_exactly_these_permissions():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_reverses_and_runs_where_the_groups_exist():
-    executor = MigrationExecutor(connection)
-    executor.migrate([BEFORE_GROUPS])
-    assert not Group.objects.filter(name__in=["Auditors", "Operators"]).exists()
+    with migrated_back_to(BEFORE_GROUPS) as executor:
+        assert not Group.objects.filter(name__in=["Auditors", "Operators"]).exists()
 
-    # Made by hand before the migration ran, with a permission of its own.
-    by_hand = Group.objects.create(name="Auditors")
-    by_hand.permissions.add(Permission.objects.get(codename="view_user"))
-    executor.loader.build_graph()
-    executor.migrate([WITH_GROUPS])
+        # Made by hand before the migration ran, with a permission of its own.
+        by_hand = Group.objects.create(name="Auditors")
+        by_hand.permissions.add(Permission.objects.get(codename="view_user"))
+        executor.loader.build_graph()
+        executor.migrate([WITH_GROUPS])
 
-    assert Group.objects.filter(name="Auditors").count() == 1
-    assert permissions_of("Auditors") == AUDITOR_PERMISSIONS | {"view_user"}
-    assert permissions_of("Operators") == OPERATOR_PERMISSIONS
+        assert Group.objects.filter(name="Auditors").count() == 1
+        assert permissions_of("Auditors") == AUDITOR_PERMISSIONS | {"view_user"}
+        assert permissions_of("Operators") == OPERATOR_PERMISSIONS
 
-    # And again, as a second run would: nothing doubles.
-    groups_migration.create_groups(installed_apps, None)
-    assert Group.objects.filter(name__in=["Auditors", "Operators"]).count() == 2
-    assert permissions_of("Operators") == OPERATOR_PERMISSIONS
+        # And again, as a second run would: nothing doubles.
+        groups_migration.create_groups(installed_apps, None)
+        assert Group.objects.filter(name__in=["Auditors", "Operators"]).count() == 2
+        assert permissions_of("Operators") == OPERATOR_PERMISSIONS

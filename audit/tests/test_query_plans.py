@@ -35,7 +35,8 @@ def crowded_ledgers(db):
             request_id = uuid.uuid4()
             audit.append(AuditLog(tenant=tenant, user=user, seq=seq, prev_hash="0" * 64, row_hash="1" * 64,
                                   outcome="success", tool_name="echo", request_id=request_id, status_code=200,
-                                  idempotency_key=f"key-{request_id.hex}", created_at=moment))  # fmt: skip
+                                  chain_version=3, idempotency_key=f"key-{request_id.hex}",
+                                  created_at=moment))  # fmt: skip
             usage.append(UsageEvent(tenant=tenant, user=user, units=1, tool_name="echo", request_id=request_id,
                                     created_at=moment))  # fmt: skip
     AuditLog.objects.bulk_create(audit, batch_size=1000)

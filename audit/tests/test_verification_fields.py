@@ -78,6 +78,9 @@ ROW_EDITS = (
     Edit("duration_ms", lambda scene: None, "none"),
     Edit("units", lambda scene: scene.stored["units"] + 1),
     Edit("created_at", one_microsecond_later),
+    # Passed off as an older version, whose field list would not cover the channel.
+    Edit("chain_version", lambda scene: 2),
+    Edit("channel", lambda scene: "mcp"),
 )
 
 SEAL_EDITS = (

@@ -36,6 +36,8 @@ class Command(GatewayCommand):
                 "intact": report.intact,
                 "tenants": report.tenants,
                 "rows": report.rows,
+                # Keys as strings, as JSON has them: {"1": n, "2": n, "3": n}.
+                "rows_by_chain_version": {str(version): count for version, count in report.rows_by_version.items()},
                 "seals": report.seals,
                 "first_break": asdict(report.first_break) if report.first_break else None,
                 "breaks": [asdict(found) for found in report.breaks],

@@ -1,0 +1,117 @@
+"""A trail written by earlier releases verifies after the upgrade, row by row under its own chain version.
+
+The rows are written at the schema of the release before this one (audit 0008), with the HMACs the
+releases before wrote: the first release's (no `units` in the hash, the column added later as 0)
+and the next one's (with `units`). Migrating tells them apart; verify_audit then reads each with
+its own field list, new rows chain on after them, and a tampered row of any version is still named.
+"""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from audit.chain import GENESIS_HASH, audit_row_hash
+from audit.models import AuditLog, AuditSeal
+from audit.services import usage_record
+from audit.tests.helpers import migrated_back_to, record_audit, seal, tamper, tenant_param
+from audit.verification import audit_chain_verify
+from gateway_project.db import db_value
+
+BEFORE_VERSIONS = ("audit", "0008_console_groups")
+COLUMNS = (
+    "tenant_id", "seq", "prev_hash", "user_id", "presented_user_id", "outcome", "action", "tool_name",
+    "request_id", "idempotency_key", "status_code", "error_code", "client_ip", "user_agent",
+    "api_key_fingerprint", "payload_fingerprint", "duration_ms", "units", "created_at",
+)  # fmt: skip
+# (release's chain version, outcome, status, units the tool meters)
+HISTORY = [(1, "success", 200, 1), (1, "denied", 403, 0), (2, "success", 200, 1), (2, "error", 404, 0)]
+
+
+def write_as_an_earlier_release(actor, head: str, seq: int, version: int, outcome: str, status: int, units: int):
+    """One row as the release of `version` wrote it, and its usage row for a success; returns its HMAC."""
+    row = {
+        "tenant_id": actor.tenant.id, "seq": seq, "prev_hash": head, "user_id": actor.user.id,
+        "presented_user_id": str(actor.user.id), "outcome": outcome, "action": "tools.invoke", "tool_name": "echo",
+        "request_id": uuid.uuid4(), "idempotency_key": f"old-{seq}", "status_code": status,
+        "error_code": "" if status == 200 else "kpi_not_found", "client_ip": "192.0.2.9", "user_agent": "old/1.0",
+        "api_key_fingerprint": "0123456789abcdef", "payload_fingerprint": "", "duration_ms": 5,
+        # The first release had no units column: 0006 added it as 0 under its rows.
+        "units": units if version == 2 and outcome == "success" else 0,
+        "created_at": timezone.now() - timedelta(days=30, minutes=-seq),
+    }  # fmt: skip
+    row_hash = audit_row_hash(row, version=version)
+    field_of = {"tenant_id": "tenant", "user_id": "user"}
+    values = [db_value(AuditLog, field_of.get(name, name), row[name]) for name in COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO audit_logs ({', '.join(COLUMNS)}, row_hash) VALUES ({', '.join(['%s'] * 20)})",  # noqa: S608
+            [*values, row_hash],
+        )
+    if outcome == "success":
+        usage_record(tenant=actor.tenant, user=actor.user, tool_name="echo", units=units, request_id=row["request_id"])
+    return row_hash
+
+
+@pytest.fixture
+def upgraded_trail(transactional_db, acme_admin):
+    """Four rows written before the upgrade (two per earlier release), then one written after it."""
+    with migrated_back_to(BEFORE_VERSIONS):
+        head = GENESIS_HASH
+        for seq, (version, outcome, status, units) in enumerate(HISTORY, start=1):
+            head = write_as_an_earlier_release(acme_admin, head, seq, version, outcome, status, units)
+    record_audit(acme_admin, metered=True)
+    return acme_admin.tenant
+
+
+def test_every_row_verifies_under_the_version_it_was_written_with(upgraded_trail):
+    report = audit_chain_verify()
+
+    assert (report.intact, report.breaks) == (True, [])
+    assert report.rows_by_version == {1: 2, 2: 2, 3: 1}
+    versions = list(AuditLog.objects.filter(tenant=upgraded_trail).order_by("seq").values_list("chain_version", "seq"))
+    assert versions == [(1, 1), (1, 2), (2, 3), (2, 4), (3, 5)]
+
+
+@pytest.mark.parametrize(
+    ("seq", "edit"),
+    [
+        (1, "outcome = 'denied'"),  # a first-release row edited
+        (3, "status_code = 500"),  # a second-release row edited
+        (3, "units = 7"),  # what only the second release hashed
+        (3, "chain_version = 1"),  # passed off as the first release, which did not hash units
+        (2, "chain_version = 2"),
+        (5, "channel = 'mcp'"),  # this release's row
+    ],
+)
+def test_a_tampered_row_of_any_version_is_named(upgraded_trail, seq, edit):
+    tamper(f"UPDATE audit_logs SET {edit} WHERE tenant_id = %s AND seq = %s", tenant_param(upgraded_trail), seq)  # noqa: S608
+
+    found = audit_chain_verify(tenant=upgraded_trail).first_break
+
+    assert (found.seq, found.problem) == (seq, "changed")
+
+
+def test_a_row_matching_no_version_stays_named_as_changed(transactional_db, acme_admin):
+    """A row edited before the upgrade matches neither earlier version: it is not relabelled into passing."""
+    with migrated_back_to(BEFORE_VERSIONS):
+        write_as_an_earlier_release(acme_admin, GENESIS_HASH, 1, 2, "success", 200, 1)
+        tamper("UPDATE audit_logs SET user_agent = 'edited' WHERE tenant_id = %s", tenant_param(acme_admin.tenant))
+
+    found = audit_chain_verify(tenant=acme_admin.tenant).first_break
+
+    assert (found.seq, found.problem) == (1, "changed")
+
+
+@pytest.mark.django_db
+def test_seals_carry_their_version_and_a_changed_one_is_named(acme_admin):
+    record_audit(acme_admin, metered=True)
+    sealed = seal()["sealed"]
+    assert list(AuditSeal.objects.values_list("seal_version", flat=True)) == [1]
+    assert audit_chain_verify().intact and sealed
+
+    tamper("UPDATE audit_seals SET seal_version = 2 WHERE tenant_id = %s", tenant_param(acme_admin.tenant))
+
+    assert audit_chain_verify().first_break.problem == "seal_changed"
