@@ -4,7 +4,7 @@ For every field of audit.chain.CHAINED_FIELDS (the current chain version's) and 
 runs the audit tests with that one field left out of the tuple the HMAC reads, and reports whether at least one test
 failed, and which. The mutation lives in a throwaway pytest plugin written to a temporary
 directory and loaded with `-p`: for each test it monkeypatches the current version's field list
-(CHAIN_VERSIONS) or SEALED_FIELDS in audit.chain, which audit_row_hash / audit_seal_hash read at
+(CHAIN_VERSIONS, SEAL_VERSIONS) in audit.chain, which audit_row_hash / audit_seal_hash read at
 call time. Writers and verification still store and
 read every column; only the hash stops covering the field, as if someone deleted it from the
 tuple. Nothing in the project changes.
@@ -59,11 +59,11 @@ def audit_hash_without_one_field(monkeypatch):
     hashed = getattr(chain, tuple_name)
     assert dropped in hashed, f"{{dropped}} is not in audit.chain.{{tuple_name}}"
     without = tuple(name for name in hashed if name != dropped)
+    # Rows and seals hash the field list of their own version: drop the field from the current version's.
     if tuple_name == "CHAINED_FIELDS":
-        # Rows hash the field list of their own version: drop the field from the current version's.
         monkeypatch.setattr(chain, "CHAIN_VERSIONS", {{**chain.CHAIN_VERSIONS, chain.CHAIN_VERSION: without}})
     else:
-        monkeypatch.setattr(chain, tuple_name, without)
+        monkeypatch.setattr(chain, "SEAL_VERSIONS", {{**chain.SEAL_VERSIONS, chain.SEAL_VERSION: without}})
     with open(os.environ["{MUTATION_LOG_VARIABLE}"], "a") as log:
         log.write(f"{{tuple_name}}:{{dropped}}\\n")
 '''
