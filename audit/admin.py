@@ -15,23 +15,25 @@ from gateway_project.admin_mixins import ReadOnlyAdminMixin
 from gateway_project.admin_site import UtcDateRangeFilter, shortened, utc_timestamp
 from tenants.admin_filters import TenantFilter
 from tenants.models import Tenant, TenantUser
-from tools.registry import registry
+from tools.providers import tool_list, tool_resolve
 
 OUTCOME_COLOURS = {Outcome.SUCCESS: "#2e7d32", Outcome.DENIED: "#b26a00", Outcome.ERROR: "#c62828"}
 
 
 class ToolFilter(admin.SimpleListFilter):
-    """Offers the registered tools: a DISTINCT over a million rows would cost every page view."""
+    """Offers every tool the providers know: a DISTINCT over a million rows would cost every page view."""
 
     title = "tool"
     parameter_name = "tool"
 
     def lookups(self, request, model_admin):
-        return [(tool.name, tool.name) for tool in registry.all()]
+        return [(tool.name, tool.name) for tool in tool_list(tenant=None)]
 
     def queryset(self, request, queryset):
-        # Only a registered name filters: anything else (a NUL, say) cannot be in the table anyway.
-        return queryset.filter(tool_name=self.value()) if registry.get(self.value() or "") else queryset
+        # Only a known name filters: anything else (a NUL, say) cannot be in the table anyway.
+        return (
+            queryset.filter(tool_name=self.value()) if tool_resolve(tenant=None, name=self.value() or "") else queryset
+        )
 
 
 class ReadOnlyLedgerAdmin(ReadOnlyAdminMixin):
@@ -88,7 +90,7 @@ class ReadOnlyLedgerAdmin(ReadOnlyAdminMixin):
     def _search_matches(self, term: str, model) -> list[Q]:
         matches = [Q(**{field: term}) for field in self.search_exact_fields]
         folded = term.casefold()
-        tools = [tool.name for tool in registry.all() if folded in tool.name.casefold()]
+        tools = [tool.name for tool in tool_list(tenant=None) if folded in tool.name.casefold()]
         if tools:
             matches.append(Q(tool_name__in=tools))
         tenants = list(Tenant.objects.filter(name__icontains=term).values_list("id", flat=True))

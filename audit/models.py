@@ -40,6 +40,12 @@ class Outcome(models.TextChoices):
     ERROR = "error", "Error"
 
 
+class Channel(models.TextChoices):
+    """How an invocation reached the gateway."""
+
+    REST = "rest", "REST API"
+
+
 class AuditLog(AppendOnlyModel):
     """One row per invocation attempt whose tenant authenticated (contract step 2 passed).
 

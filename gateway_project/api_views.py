@@ -7,6 +7,8 @@ from django.http import HttpResponse
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
+from gateway_project.errors import GatewayError
+
 
 class GatewayRequest(Request):
     """DRF's Request, except that a body of no bytes goes to the parser like any other.
@@ -32,7 +34,7 @@ class GatewayRequest(Request):
             raise self._body_error
         try:
             return super().data
-        except (APIException, RequestDataTooBig) as error:
+        except (APIException, GatewayError, RequestDataTooBig) as error:
             self._body_error = error
             raise
 

@@ -24,14 +24,11 @@ import time
 from django.conf import settings
 from django.core.exceptions import BadRequest
 
-from gateway_project.exceptions import GatewayError
+from gateway_project.errors import RequestTimeout
 
 
-class BodyTimeout(GatewayError, BadRequest):
+class BodyTimeout(RequestTimeout, BadRequest):
     """408 from the API; pages outside it (the console) answer Django's 400 instead of a 500."""
-
-    status_code = 408
-    default_code = "request_timeout"
 
     def __init__(self, seconds: int):
         super().__init__(f"The request body did not arrive within {seconds} s")

@@ -87,7 +87,7 @@ BODY_ERRORS = (400, 408, 411, 413, 415, 422)
 class TenantHeaderScheme(OpenApiAuthenticationExtension):
     """The three tenant headers, all required together (one security requirement, AND-ed)."""
 
-    target_class = "tenants.authentication.TenantHeaderAuthentication"
+    target_class = "tenants.api_access.TenantHeaderAuthentication"
     name = ["TenantId", "UserId", "ApiKey"]
 
     def get_security_definition(self, auto_schema):

@@ -7,7 +7,7 @@ import re
 from django.conf import settings
 from rest_framework.parsers import JSONParser
 
-from gateway_project.exceptions import MalformedJSON, PayloadTooLarge
+from gateway_project.errors import MalformedJSON, PayloadTooLarge
 
 # A \uD800-\uDFFF escape may decode to a lone surrogate, which no database can store.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")

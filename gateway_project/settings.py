@@ -276,6 +276,8 @@ GATEWAY_RATE_LIMIT_USER_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_USER_PER_MINUTE
 GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE", 3000, minimum=0)
 # Modules whose import registers tools; test settings add test-only tools.
 GATEWAY_TOOL_MODULES = ["tools.builtin"]
+# Where tools come from, asked in order (tools/providers.py): today the tools defined in code.
+GATEWAY_TOOL_PROVIDERS = ["tools.registry.registry"]
 
 # Console login throttling (django-axes): after this many failed logins in a row, an account
 # is locked, and so is the address they came from (each on its own), for the cool-off time.

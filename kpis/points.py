@@ -9,8 +9,8 @@ import re
 from datetime import datetime
 
 from django.conf import settings
-from rest_framework.exceptions import ValidationError
 
+from gateway_project.errors import ValidationFailed
 from gateway_project.timestamps import TimestampError, parse_aware_timestamp
 
 # Enough to fix a batch by; a 50,000-point batch of garbage should not echo 50,000 messages.
@@ -63,13 +63,13 @@ def points_parse(body: object) -> list[tuple[datetime, float]]:
     float) takes the short path; anything else is examined by _point_errors.
     """
     if not isinstance(body, dict):
-        raise ValidationError({"body": ["Expected a JSON object with a 'points' array."]})
+        raise ValidationFailed({"body": ["Expected a JSON object with a 'points' array."]})
     points = body.get("points")
     limit = settings.GATEWAY_MAX_POINTS_PER_BATCH
     if not isinstance(points, list):
-        raise ValidationError({"points": ["This field is required and must be an array."]})
+        raise ValidationFailed({"points": ["This field is required and must be an array."]})
     if not 1 <= len(points) <= limit:
-        raise ValidationError({"points": [f"Send between 1 and {limit} points; got {len(points)}."]})
+        raise ValidationFailed({"points": [f"Send between 1 and {limit} points; got {len(points)}."]})
 
     parsed: list[tuple[datetime, float]] = []
     errors: dict[str, list[str]] = {}
@@ -90,5 +90,5 @@ def points_parse(body: object) -> list[tuple[datetime, float]]:
         else:
             parsed.append((_point_instant(point["ts"]), float(point["value"])))
     if errors:
-        raise ValidationError(errors)
+        raise ValidationFailed(errors)
     return parsed

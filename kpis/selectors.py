@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway_project.db import db_value, fetch_one, python_value
-from gateway_project.exceptions import NotFound
+from gateway_project.errors import NotFound
 from kpis.models import KpiDefinition, KpiPoint
 from tenants.models import Tenant
 from tenants.scoping import tenant_object_or_404

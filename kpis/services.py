@@ -4,7 +4,7 @@ from datetime import datetime
 from django.db import IntegrityError, connection, transaction
 
 from gateway_project.db import db_value, execute, insert_rows, utc_datetime_adapter
-from gateway_project.exceptions import Conflict
+from gateway_project.errors import Conflict
 from kpis.models import KpiDefinition, KpiPoint
 from tenants.models import Tenant
 

@@ -2,7 +2,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gateway_project.exceptions import NotFound
+from gateway_project.errors import NotFound
 from gateway_project.timestamps import format_timestamp
 from kpis.api_docs import kpi_create_docs, kpi_list_docs, kpi_retrieve_docs, latest_docs, points_bulk_docs
 from kpis.models import KpiDefinition

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from gateway_project.db import db_value, python_value
-from gateway_project.exceptions import Forbidden, GatewayError, InvalidCredentials
+from gateway_project.errors import Forbidden, GatewayError, InvalidCredentials
 from tenants.api_keys import api_key_matches
 from tenants.models import Tenant, TenantUser
 

@@ -1,11 +1,12 @@
-"""Roles and permissions: one table in code, read by one permission class."""
+"""Roles and permissions: one table in code, read by every role check.
+
+The REST views check it through tenants/api_access.py, the invocation pipeline directly.
+"""
 
 from enum import StrEnum
 from typing import NamedTuple
 
-from rest_framework.permissions import BasePermission
-
-from gateway_project.exceptions import Forbidden
+from gateway_project.errors import Forbidden
 from tenants.models import Role
 
 
@@ -30,6 +31,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MEMBER: frozenset({Permission.KPIS_READ}),
 }
 
+
+def roles_holding(permission: Permission) -> frozenset[str]:
+    """The roles whose permissions include `permission`: who may call a tool that declares it."""
+    return frozenset(role.value for role, held in ROLE_PERMISSIONS.items() if permission in held)
+
+
 # Marks an action any user of the tenant may call, whatever the role.
 ANY_TENANT_USER = None
 
@@ -51,27 +58,3 @@ def permission_require(*, role: str, permission: Permission, action: str | None 
     if permission not in ROLE_PERMISSIONS.get(role, frozenset()):
         action = action or PERMISSION_ACTIONS[permission]
         raise Forbidden(f"Role '{role}' is not authorized to {action}", code="permission_denied")
-
-
-class HasRolePermission(BasePermission):
-    """Allows an action when the tenant user's role holds `view.required_permissions[action]`.
-
-    Each entry is a Requirement (a permission and the 403's words for the action), a bare
-    Permission (its words from PERMISSION_ACTIONS) or ANY_TENANT_USER. An action missing from
-    the view's table is refused: permissions fail closed.
-    """
-
-    def has_permission(self, request, view) -> bool:
-        if view.action in (None, "metadata"):
-            # No handler for this method: DRF answers 405 next. (OPTIONS never gets here: the
-            # views' ApiViewMixin answers it before authentication.)
-            return True
-        required = view.required_permissions
-        if view.action not in required:
-            raise Forbidden(f"Action '{view.action}' is not open to any role", code="permission_denied")
-        entry = required[view.action]
-        if isinstance(entry, Requirement):
-            permission_require(role=request.user.role, permission=entry.permission, action=entry.action)
-        elif entry is not ANY_TENANT_USER:
-            permission_require(role=request.user.role, permission=entry)
-        return True

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.throttling import BaseThrottle
 
-from gateway_project.exceptions import GatewayError
+from gateway_project.errors import DENIED, GatewayError
 from tenants.models import Tenant, TenantUser
 
 logger = logging.getLogger(__name__)
@@ -36,6 +35,7 @@ class Limit:
 class RateLimited(GatewayError):
     status_code = 429
     default_code = "rate_limited"
+    outcome = DENIED
 
     def __init__(self, limit: Limit, retry_after: int):
         super().__init__(
@@ -115,11 +115,3 @@ def rate_limit_check(limits: Sequence[Limit], *, now: float | None = None) -> No
     except Exception as failure:  # the cache is down or misbehaving: fail open, loudly
         _cache_down_until = now + CACHE_RETRY_AFTER_FAILURE_SECONDS
         logger.warning("Rate limiting skipped, the cache failed (%s: %s)", type(failure).__name__, failure)
-
-
-class TenantRateThrottle(BaseThrottle):
-    """DRF throttle: the tenant's and the user's limits, checked after authentication and the role."""
-
-    def allow_request(self, request, view) -> bool:
-        rate_limit_check(tenant_limits(request.auth.tenant, request.user))
-        return True

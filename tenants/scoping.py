@@ -6,11 +6,9 @@ from django.db.models import QuerySet
 from rest_framework import viewsets
 
 from gateway_project.api_views import ApiViewMixin
-from gateway_project.exceptions import NotFound
-from tenants.authentication import TenantHeaderAuthentication
+from gateway_project.errors import NotFound
+from tenants.api_access import HasRolePermission, TenantHeaderAuthentication, TenantRateThrottle
 from tenants.models import Tenant
-from tenants.permissions import HasRolePermission
-from tenants.rate_limits import TenantRateThrottle
 
 
 def tenant_object_or_404(queryset: QuerySet, raw_id: object, not_found: NotFound):

@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gateway_project.exceptions import Conflict
+from gateway_project.errors import Conflict
 from tenants.api_keys import api_key_digest, api_key_generate
 from tenants.models import Tenant, TenantUser
 

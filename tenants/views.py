@@ -3,13 +3,12 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from gateway_project.api_views import ApiViewMixin
-from gateway_project.exceptions import Forbidden, NotFound
+from gateway_project.errors import Forbidden, NotFound
+from tenants.api_access import HasRolePermission, TenantHeaderAuthentication, TenantRateThrottle
 from tenants.api_docs import tenant_create_docs, user_create_docs
-from tenants.authentication import TenantHeaderAuthentication
 from tenants.context import TenantSuspended
 from tenants.models import Tenant
-from tenants.permissions import HasRolePermission, Permission, Requirement
-from tenants.rate_limits import TenantRateThrottle
+from tenants.permissions import Permission, Requirement
 from tenants.secrets import carries_secret
 from tenants.serializers import (
     TenantCreatedSerializer,

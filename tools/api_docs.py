@@ -11,19 +11,19 @@ from gateway_project.openapi import (
     error_responses,
     idempotency_key_parameter,
 )
-from tools.registry import registry
+from tools.providers import tool_list
 from tools.serializers import InvocationResultSerializer, InvocationSerializer, ToolSerializer
 
 KPI_ID = "880e8400-e29b-41d4-a716-446655440003"
 
 
 class ToolNameFieldScheme(OpenApiSerializerFieldExtension):
-    """The tool name is documented as the registry's names, read when the schema is generated."""
+    """The tool name is documented as the known tools' names, read when the schema is generated."""
 
     target_class = "tools.serializers.ToolNameField"
 
     def map_serializer_field(self, auto_schema, direction):
-        return {"type": "string", "enum": [tool.name for tool in registry.all()], "maxLength": 100}
+        return {"type": "string", "enum": [tool.name for tool in tool_list(tenant=None)], "maxLength": 100}
 
 
 tool_list_docs = extend_schema(
@@ -124,6 +124,6 @@ class InvocationRequestScheme(OpenApiSerializerExtension):
                 # A payload is optional only for a tool whose schema requires nothing in it.
                 "required": ["tool_name", "payload"] if tool.input_schema.get("required") else ["tool_name"],
             }
-            for tool in registry.all()
+            for tool in tool_list(tenant=None)
         ]
         return {"oneOf": variants}

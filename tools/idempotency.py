@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from gateway_project.db import db_value, execute, insert_rows
-from gateway_project.exceptions import Conflict, InvalidHeader
+from gateway_project.errors import Conflict, InvalidHeader
 from tenants.models import Tenant, TenantUser
 from tools.models import IdempotencyKey, KeyState
 
@@ -35,8 +35,6 @@ def idempotency_key_check(value: str) -> None:
 
 class IdempotencyInProgress(Conflict):
     default_code = "idempotency_in_progress"
-    # A retry of an attempt still in flight is not a new attempt: it is not audited.
-    audit_handled = True
 
     def __init__(self, key: str):
         super().__init__(

@@ -1,7 +1,10 @@
-"""The tool registry: each tool is declared once, with the decorator, and nowhere else.
+"""What a tool is, and the code-defined tools: each declared once, with the decorator, and nowhere else.
 
-A tool's input JSON Schema is the one place its payload rules live: the
-catalogue shows it and invocation validates against it.
+A tool is data: its name, schema, the roles that may call it and the most units one call
+meters, beside the handler that runs it. Tools reach the gateway through providers
+(tools/providers.py); this module's registry is the provider of the tools defined in code.
+A tool's input JSON Schema is the one place its payload rules live: the catalogue shows
+it, invocation validates against it, the OpenAPI document embeds it.
 """
 
 import uuid
@@ -11,10 +14,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from rest_framework.exceptions import ValidationError
 
+from gateway_project.errors import ValidationFailed
 from tenants.models import Tenant, TenantUser
-from tenants.permissions import Permission
+from tenants.permissions import Permission, roles_holding
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,15 @@ class ToolCall:
     request_id: uuid.UUID
 
 
-ToolHandler = Callable[[ToolCall], dict]
+@dataclass(frozen=True)
+class ToolOutput:
+    """A handler's answer when it meters less than the tool's maximum: the result and the units it used."""
+
+    result: dict
+    units: int
+
+
+ToolHandler = Callable[[ToolCall], dict | ToolOutput]
 
 
 def _payload_path(parts) -> str:
@@ -40,10 +51,12 @@ class Tool:
     name: str
     description: str
     input_schema: dict
-    permission: Permission
-    units: int
+    roles: frozenset[str]  # the roles that may call it
+    units: int  # the most one successful call meters; a handler may report fewer
     handler: ToolHandler
     validator: Draft202012Validator = field(repr=False, compare=False)
+    # What the catalogue shows as the tool's permission: the one a code tool was declared with.
+    permission: str = Permission.TOOLS_INVOKE.value
 
     def payload_errors(self, payload: dict) -> dict[str, list[str]]:
         """Every schema violation, keyed by the path of the offending field."""
@@ -66,13 +79,15 @@ class Tool:
     def validate_payload(self, payload: dict) -> None:
         errors = self.payload_errors(payload)
         if errors:
-            raise ValidationError(errors)
+            raise ValidationFailed(errors)
 
-    def run(self, call: ToolCall) -> dict:
+    def run(self, call: ToolCall) -> dict | ToolOutput:
         return self.handler(call)
 
 
 class ToolRegistry:
+    """The tools defined in code: one catalogue, the same for every tenant."""
+
     def __init__(self):
         self._tools: dict[str, Tool] = {}
 
@@ -87,6 +102,13 @@ class ToolRegistry:
     def all(self) -> list[Tool]:
         return sorted(self._tools.values(), key=lambda tool: tool.name)
 
+    # The provider interface (tools/providers.py): code tools are offered to every tenant alike.
+    def tool(self, *, tenant: Tenant | None, name: str) -> Tool | None:
+        return self.get(name)
+
+    def tools(self, *, tenant: Tenant | None) -> list[Tool]:
+        return self.all()
+
 
 registry = ToolRegistry()
 
@@ -99,7 +121,11 @@ def tool(
     permission: Permission = Permission.TOOLS_INVOKE,
     units: int = 1,
 ) -> Callable[[ToolHandler], ToolHandler]:
-    """Register the decorated function as a tool; a bad schema fails at import, not at call time."""
+    """Register the decorated function as a tool; a bad schema fails at import, not at call time.
+
+    `permission` says who may call it: the roles holding it (tenants/permissions.py). `units`
+    is the most one call meters; the handler may return a ToolOutput naming fewer.
+    """
     if not 1 <= len(name) <= 100:
         raise ImproperlyConfigured(f"Tool name '{name}' must be 1..100 characters")
     if units < 1:
@@ -115,7 +141,8 @@ def tool(
                 name=name,
                 description=description,
                 input_schema=input_schema,
-                permission=Permission(permission),
+                roles=roles_holding(Permission(permission)),
+                permission=Permission(permission).value,
                 units=units,
                 handler=handler,
                 validator=Draft202012Validator(input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER),

@@ -29,4 +29,8 @@ class ToolSerializer(serializers.Serializer):
     description = serializers.CharField()
     input_schema = serializers.DictField(help_text="JSON Schema (draft 2020-12) of the tool's payload.")
     permission = serializers.CharField(help_text="The permission a role needs, besides `tools.invoke`.")
-    units = serializers.IntegerField(help_text="Units metered per successful invocation.")
+    roles = serializers.SerializerMethodField(help_text="The roles that may call the tool.")
+    units = serializers.IntegerField(help_text="The most units one successful invocation meters.")
+
+    def get_roles(self, tool) -> list[str]:
+        return sorted(tool.roles)

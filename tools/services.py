@@ -1,28 +1,32 @@
-"""Running a tool: claim the key, run, then audit, meter and store the answer in one transaction."""
+"""Running an admitted invocation: claim the key, run the tool, then audit, meter and store its answer in one
+transaction. Admission, and the audit of every refusal before this point, is tools/invocation.py."""
 
+import json
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from rest_framework.exceptions import APIException
-from rest_framework.renderers import JSONRenderer
 
 from audit.models import Outcome
 from audit.services import Attempt, audit_record, usage_record
-from gateway_project.exceptions import GatewayError, api_exception_handler, server_failure
+from gateway_project.errors import GatewayError, ServerFailure, server_failure
 from gateway_project.worker_slots import stepping_aside
 from tenants.models import Tenant, TenantUser
 from tools.idempotency import (
     Claim,
     ClaimLost,
     IdempotencyInProgress,
+    IdempotencyKeyOtherUser,
+    IdempotencyKeyReused,
     StoredResponse,
     claim_acquire,
     claim_complete,
     claim_release,
 )
-from tools.registry import Tool, ToolCall
+from tools.registry import Tool, ToolCall, ToolOutput
 
 logger = logging.getLogger(__name__)
 
@@ -37,123 +41,178 @@ class ResultTooLarge(GatewayError):
         super().__init__(f"The tool's answer exceeds the limit of {limit_bytes} bytes")
 
 
+class UnitsOverMaximum(ServerFailure):
+    """The tool reported more units than it declares: a bug in the tool, never billed."""
+
+    def __init__(self, tool: Tool, units: object):
+        super().__init__(f"Tool '{tool.name}' reported {units!r} units; it declares at most {tool.units}")
+
+
 @dataclass(frozen=True)
 class Invocation:
     tenant: Tenant
     user: TenantUser
     tool: Tool
     payload: dict
-    idempotency_key: str
+    idempotency_key: str | None  # None: the channel has none; the tool runs once per request
     fingerprint: str
     attempt: Attempt
 
 
 @dataclass(frozen=True)
-class InvocationResponse:
+class InvocationResult:
+    """The answer to one invocation: a success, the tool's own refusal (a 4xx), or a 502 too-large answer.
+
+    `body` is the exact JSON text stored under the idempotency key, so a replay is
+    byte-for-byte the original; `document` is the same, parsed.
+    """
+
     status: int
     body: str
     replayed: bool
 
+    @property
+    def outcome(self) -> str:
+        return Outcome.SUCCESS if self.status == 200 else Outcome.ERROR
 
-def mark_audited(exc: Exception) -> Exception:
-    """Tell the invoke view this failure is already in the audit log (or must not be)."""
-    exc.audit_handled = True
-    return exc
-
-
-def _render(document: dict) -> str:
-    return JSONRenderer().render(document).decode("utf-8")
+    @cached_property
+    def document(self) -> dict:
+        return json.loads(self.body)
 
 
-def _audit(invocation: Invocation, *, outcome: str, status: int, error_code: str = "") -> None:
-    """Audit this invocation; a success also records the units its usage row meters."""
+def render_json(document: dict) -> str:
+    """Compact JSON, ASCII only, no NaN: the bytes every answer is stored and sent as."""
+    return json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+
+def _audit(invocation: Invocation, *, channel: str, outcome: str, status: int, error_code: str = "", units=0):
     audit_record(
         tenant=invocation.tenant,
         user=invocation.user,
         outcome=outcome,
         tool_name=invocation.tool.name,
         attempt=invocation.attempt,
-        idempotency_key=invocation.idempotency_key,
+        idempotency_key=invocation.idempotency_key or "",
         status_code=status,
         error_code=error_code,
         payload_fingerprint=invocation.fingerprint,
-        units=invocation.tool.units if outcome == Outcome.SUCCESS else 0,
+        units=units,
+        channel=channel,
     )
 
 
-def _run_tool(invocation: Invocation) -> tuple[int, str, str]:
-    """(status, rendered body, error code): the tool's answer, or the error it ended in."""
+def _audit_error(invocation: Invocation, error: GatewayError, *, channel: str) -> None:
+    _audit(invocation, channel=channel, outcome=error.outcome, status=error.status_code, error_code=error.code)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: str
+    error_code: str = ""
+    units: int = 0
+
+
+def _units_used(tool: Tool, output: dict | ToolOutput) -> tuple[dict, int]:
+    if not isinstance(output, ToolOutput):
+        return output, tool.units
+    if type(output.units) is not int or not 0 <= output.units <= tool.units:
+        raise UnitsOverMaximum(tool, output.units)
+    return output.result, output.units
+
+
+def _run_tool(invocation: Invocation) -> _Answer:
+    """The tool's answer, or the refusal it ended in; anything else it raises is a server failure."""
     request_id = invocation.attempt.request_id
     call = ToolCall(tenant=invocation.tenant, user=invocation.user, payload=invocation.payload, request_id=request_id)
     try:
         with stepping_aside():  # another request may use this process while the tool runs
-            result = invocation.tool.run(call)
-        body = _render({"request_id": str(request_id), "result": result})
+            output = invocation.tool.run(call)
+        result, units = _units_used(invocation.tool, output)
+        body = render_json({"request_id": str(request_id), "result": result})
         if len(body) > settings.GATEWAY_MAX_RESULT_BYTES:
             # Neither delivered nor kept for a day under the key.
             raise ResultTooLarge(settings.GATEWAY_MAX_RESULT_BYTES)
-    except APIException as tool_error:
+    except ServerFailure:
+        raise
+    except GatewayError as refusal:
         # A 4xx the tool chose (unknown KPI, no data), or an answer too large to deliver: the
         # tool did run, so this is its answer, stored and replayed like a 200, never run again.
-        response = api_exception_handler(tool_error, {})
-        return response.status_code, _render(response.data), response.data["code"]
-    return 200, body, ""
+        return _Answer(refusal.status_code, render_json(refusal.document()), error_code=refusal.code)
+    return _Answer(200, body, units=units)
 
 
-def _fail(invocation: Invocation, claim: Claim, failure: Exception) -> None:
-    """After a server error: free the key for a retry and audit the failure, all or nothing."""
-    status, code = server_failure(failure)
+def _fail(invocation: Invocation, claim: Claim | None, failure: Exception, *, channel: str) -> ServerFailure:
+    """After a server error: log it, free the key for a retry and audit the failure, all or nothing."""
+    # The cause stays in the log; the caller learns only the status and the code.
+    answer = server_failure(failure)
+    logger.error("Invocation of %s failed", invocation.tool.name, exc_info=failure)
     try:
         with transaction.atomic():
-            claim_release(claim)
-            _audit(invocation, outcome=Outcome.ERROR, status=status, error_code=code)
+            if claim is not None:
+                claim_release(claim)
+            _audit_error(invocation, answer, channel=channel)
     except Exception:
         # The database itself may be what failed; the claim then expires after the lock timeout.
-        logger.exception("Could not release idempotency claim %s after a server error", claim.key)
+        if claim is not None:
+            logger.exception("Could not release idempotency claim %s after a server error", claim.key)
+        else:
+            logger.exception("Could not audit the failure of invocation %s", invocation.attempt.request_id)
+    return answer
 
 
-def invocation_execute(*, invocation: Invocation) -> InvocationResponse:
-    claimed = claim_acquire(
-        tenant=invocation.tenant,
-        user=invocation.user,
-        endpoint=INVOKE_ENDPOINT,
-        key=invocation.idempotency_key,
-        fingerprint=invocation.fingerprint,
-    )
-    if isinstance(claimed, StoredResponse):
-        return InvocationResponse(status=claimed.status, body=claimed.body, replayed=True)
-
+def _claim(invocation: Invocation, *, channel: str) -> Claim | StoredResponse | None:
+    if invocation.idempotency_key is None:
+        return None
     try:
-        status, body, error_code = _run_tool(invocation)
-    except Exception as server_error:
-        _fail(invocation, claimed, server_error)
-        mark_audited(server_error)
+        return claim_acquire(
+            tenant=invocation.tenant,
+            user=invocation.user,
+            endpoint=INVOKE_ENDPOINT,
+            key=invocation.idempotency_key,
+            fingerprint=invocation.fingerprint,
+        )
+    except (IdempotencyKeyReused, IdempotencyKeyOtherUser) as conflict:
+        # A different request under a used key is an attempt of its own; a retry in flight is not.
+        _audit_error(invocation, conflict, channel=channel)
         raise
 
-    succeeded = status == 200
+
+def invocation_execute(*, invocation: Invocation, channel: str) -> InvocationResult:
+    claimed = _claim(invocation, channel=channel)
+    if isinstance(claimed, StoredResponse):
+        return InvocationResult(status=claimed.status, body=claimed.body, replayed=True)
+
+    try:
+        answer = _run_tool(invocation)
+    except Exception as failure:
+        raise _fail(invocation, claimed, failure, channel=channel) from failure
+
+    succeeded = answer.status == 200
     try:
         with transaction.atomic():
-            claim_complete(claimed, status=status, body=body)
+            if claimed is not None:
+                claim_complete(claimed, status=answer.status, body=answer.body)
             _audit(
                 invocation,
+                channel=channel,
                 outcome=Outcome.SUCCESS if succeeded else Outcome.ERROR,
-                status=status,
-                error_code=error_code,
+                status=answer.status,
+                error_code=answer.error_code,
+                units=answer.units,
             )
             if succeeded:
                 usage_record(
                     tenant=invocation.tenant,
                     user=invocation.user,
                     tool_name=invocation.tool.name,
-                    units=invocation.tool.units,
+                    units=answer.units,
                     request_id=invocation.attempt.request_id,
                 )
     except ClaimLost:
         # We outlived the lock timeout and another attempt took the key: its run is the one on record.
-        _audit(invocation, outcome=Outcome.ERROR, status=409, error_code="idempotency_claim_lost")
-        raise mark_audited(IdempotencyInProgress(invocation.idempotency_key)) from None
-    except Exception as server_error:
-        _fail(invocation, claimed, server_error)
-        mark_audited(server_error)
-        raise
-    return InvocationResponse(status=status, body=body, replayed=False)
+        _audit(invocation, channel=channel, outcome=Outcome.ERROR, status=409, error_code="idempotency_claim_lost")
+        raise IdempotencyInProgress(invocation.idempotency_key) from None
+    except Exception as failure:
+        raise _fail(invocation, claimed, failure, channel=channel) from failure
+    return InvocationResult(status=answer.status, body=answer.body, replayed=False)

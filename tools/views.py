@@ -1,133 +1,95 @@
-import logging
+"""The REST channel of the tool catalogue and of invocation: headers in, HTTP out."""
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
+from rest_framework import viewsets
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from audit.models import Outcome
-from audit.services import attempt_from_request, audit_record
-from gateway_project.exceptions import NotFound
-from tenants.authentication import TenantHeaderAuthentication
-from tenants.permissions import ANY_TENANT_USER, Permission, permission_require
-from tenants.rate_limits import rate_limit_check, tenant_limits, tool_limit
+from audit.models import Channel
+from audit.services import attempt_from_request
+from gateway_project.api_views import ApiViewMixin
+from gateway_project.errors import GatewayError, ValidationFailed
+from gateway_project.exceptions import gateway_error_from, validation_errors
+from tenants.api_access import TenantHeaderAuthentication, required_headers_check
+from tenants.context import TENANT_HEADERS
+from tenants.permissions import ANY_TENANT_USER
 from tenants.scoping import TenantScopedViewSet
 from tools.api_docs import invoke_docs, tool_list_docs
 from tools.fingerprint import request_fingerprint
-from tools.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, idempotency_key_check
-from tools.registry import Tool, registry
+from tools.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
+from tools.invocation import ToolRequest, invocation_attempt, invocation_caller_check
+from tools.providers import tool_list
 from tools.serializers import InvocationSerializer, ToolSerializer
-from tools.services import Invocation, invocation_execute
 
-logger = logging.getLogger(__name__)
+INVOKE_HEADERS = (*TENANT_HEADERS, IDEMPOTENCY_KEY_HEADER)
 
 
 class ToolCatalogViewSet(TenantScopedViewSet):
-    """GET /v1/tools: what any user of the tenant may see of the registry."""
+    """GET /v1/tools: the tools the tenant has, for any of its users."""
 
     required_permissions = {"list": ANY_TENANT_USER}
 
     @tool_list_docs
     def list(self, request):
-        return Response(ToolSerializer(registry.all(), many=True).data)
+        return Response(ToolSerializer(tool_list(tenant=self.tenant), many=True).data)
 
 
-class InvocationViewSet(TenantScopedViewSet):
-    """POST /v1/tools/invoke.
+class InvocationViewSet(ApiViewMixin, viewsets.ViewSet):
+    """POST /v1/tools/invoke: the pipeline (tools/invocation.py) decides, runs and audits; this only translates.
 
-    Every attempt whose tenant authenticated is audited: the service audits what
-    happens once the key is claimed; `handle_exception` audits the rejections
-    before that (403 as denied, anything else as error).
+    The tenant headers are named for the OpenAPI document; DRF never runs the class, since
+    the pipeline resolves the caller itself, in the contract's order.
     """
 
-    required_permissions = {"create": Permission.TOOLS_INVOKE}
-
-    def get_authenticators(self):
-        return [TenantHeaderAuthentication(extra_headers={IDEMPOTENCY_KEY_HEADER: idempotency_key_check})]
-
-    # Every limit is checked in create(), once the tool is known: see _admit.
+    authentication_classes = [TenantHeaderAuthentication]
+    permission_classes: list = []
     throttle_classes: list = []
+
+    def perform_authentication(self, request) -> None:
+        pass  # the pipeline's job (DRF authenticates lazily when this does not touch request.user)
 
     @invoke_docs
     def create(self, request):
-        tool, payload = self._admit(request)
-        tool.validate_payload(payload)
-
-        outcome = invocation_execute(
-            invocation=Invocation(
-                tenant=self.tenant,
-                user=request.user,
-                tool=tool,
-                payload=payload,
-                idempotency_key=request.headers[IDEMPOTENCY_KEY_HEADER],
-                fingerprint=request_fingerprint(request.data),
-                attempt=attempt_from_request(request),
-            )
+        required_headers_check(request, INVOKE_HEADERS)
+        result = invocation_attempt(
+            caller=request._request.tenant_context.get,
+            idempotency_key=request.headers[IDEMPOTENCY_KEY_HEADER],
+            read_request=lambda: _tool_request(request),
+            attempt=attempt_from_request(request),
+            channel=Channel.REST,
         )
         # The exact bytes stored under the key, so a replay is byte-for-byte the original.
-        response = HttpResponse(outcome.body, status=outcome.status, content_type="application/json")
-        if outcome.replayed:
+        response = HttpResponse(result.body, status=result.status, content_type="application/json")
+        if result.replayed:
             response[REPLAYED_HEADER] = "true"
         return response
 
-    def _admit(self, request) -> tuple[Tool, dict]:
-        """The tool and payload the body names, once the caller may call it now.
-
-        Every attempt counts once against the user's and the tenant's limits, and, when it
-        names a tool the caller may call, the tool's; all are checked before any is counted.
-        An attempt refused before the tool is known (a malformed body, an unknown tool, the
-        tool's own permission) still counts, so a flood of them is limited like any other.
-        """
-        limits = tenant_limits(self.tenant, request.user)
-        try:
-            body = InvocationSerializer(data=request.data)
-            body.is_valid(raise_exception=True)
-            tool_name = body.validated_data["tool_name"]
-            tool = registry.get(tool_name)
-            if tool is None:
-                raise NotFound(f"Tool '{tool_name}' not found", code="tool_not_found")
-            permission_require(role=request.user.role, permission=tool.permission)
-        except (APIException, RequestDataTooBig):
-            rate_limit_check(limits)
-            raise
-        rate_limit_check([*limits, tool_limit(self.tenant, tool.name)])
-        return tool, body.validated_data["payload"]
-
-    def handle_exception(self, exc):
-        response = super().handle_exception(exc)
-        if not getattr(exc, "audit_handled", False):
-            try:
-                self._audit_rejection(response)
-            except Exception:
-                # The answer is already decided; a lost audit row must at least be loud.
-                logger.exception("Could not audit a rejected invocation (status %s)", response.status_code)
-        return response
-
-    def _audit_rejection(self, response) -> None:
-        context = self.request._request.tenant_context.loaded
-        if context is None or context.tenant is None:
-            return  # the tenant never authenticated: nothing to attribute the attempt to
-        if self.request.method != "POST":
-            return  # a GET on the endpoint is not an invocation attempt
-        body = self._body_if_parseable()
-        tool_name = body.get("tool_name") if isinstance(body, dict) else None
-        audit_record(
-            tenant=context.tenant,
-            user=context.user,
-            # Refused for who the caller is or how often it calls: denied. Anything else: an error.
-            outcome=Outcome.DENIED if response.status_code in (403, 429) else Outcome.ERROR,
-            tool_name=tool_name if isinstance(tool_name, str) else "",
-            attempt=attempt_from_request(self.request),
-            idempotency_key=self.request.headers.get(IDEMPOTENCY_KEY_HEADER, ""),
-            status_code=response.status_code,
-            error_code=response.data.get("code", ""),
-            payload_fingerprint=request_fingerprint(body) if body is not None else "",
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # GET, PUT, ... pass the checks of who is calling, then get 405: not attempts, so neither audited nor counted.
+        required_headers_check(request, INVOKE_HEADERS)
+        invocation_caller_check(
+            caller=request._request.tenant_context.get, idempotency_key=request.headers[IDEMPOTENCY_KEY_HEADER]
         )
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
-    def _body_if_parseable(self):
-        """The parsed body, or None when it cannot be read: malformed, or over the size limit
-        (Django then refuses every read of it, so the attempt is audited without a fingerprint)."""
-        try:
-            return self.request.data
-        except (APIException, RequestDataTooBig):
-            return None
+
+def _tool_request(request) -> ToolRequest:
+    """The body as the pipeline wants it: the tool and payload it names, or why it cannot be served."""
+    try:
+        body = request.data
+    except (APIException, GatewayError, RequestDataTooBig) as unreadable:
+        # Not parseable, too large, too slow, another media type: no name, no fingerprint.
+        return ToolRequest(problem=gateway_error_from(unreadable))
+    fingerprint = request_fingerprint(body)
+    shape = InvocationSerializer(data=body)
+    if not shape.is_valid():
+        named = body.get("tool_name") if isinstance(body, dict) else None
+        return ToolRequest(
+            tool_name=named if isinstance(named, str) else "",
+            fingerprint=fingerprint,
+            problem=ValidationFailed(validation_errors(shape.errors)),
+        )
+    return ToolRequest(
+        tool_name=shape.validated_data["tool_name"], payload=shape.validated_data["payload"], fingerprint=fingerprint
+    )

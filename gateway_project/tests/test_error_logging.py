@@ -50,7 +50,7 @@ def test_an_api_error_is_logged_once(api, acme_admin, server_log):
 
     assert response.status_code == 500
     log = server_log.getvalue()
-    assert f"[{response['X-Request-ID']}] Unhandled error in InvocationViewSet" in log
+    assert f"[{response['X-Request-ID']}] Invocation of test_explode failed" in log
     assert "RuntimeError: secret internal detail" in log
     # Django's own request logger would add a second, traceback-less line for the same 500.
     assert "django.request" not in log

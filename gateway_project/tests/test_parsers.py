@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway_project.exceptions import MalformedJSON
+from gateway_project.errors import MalformedJSON
 from gateway_project.parsers import (
     StrictJSONParser,
     containers_outside_strings,

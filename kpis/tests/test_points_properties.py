@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rest_framework.exceptions import ValidationError
 
+from gateway_project.errors import ValidationFailed
 from gateway_project.timestamps import TimestampError, format_timestamp, parse_aware_timestamp
 from kpis.points import points_parse
 
@@ -64,9 +64,9 @@ def test_one_bad_point_is_named_by_its_index(points, data, damage):
     index = data.draw(st.integers(min_value=0, max_value=len(points) - 1))
     body["points"][index] = {**body["points"][index], **damage}
 
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ValidationFailed) as refused:
         points_parse(body)
-    assert list(refused.value.detail) == [f"points[{index}].{next(iter(damage))}"]
+    assert list(refused.value.errors) == [f"points[{index}].{next(iter(damage))}"]
 
 
 def with_extra_fraction_digits(moment: datetime, digits: str) -> str:
@@ -86,9 +86,9 @@ def test_digits_beyond_a_microsecond_are_refused_unless_zeros(moments, data, ext
     if set(extra) == {"0"}:
         assert points_parse({"points": points})[index] == (moments[index].astimezone(UTC), 1.0)
     else:
-        with pytest.raises(ValidationError) as refused:
+        with pytest.raises(ValidationFailed) as refused:
             points_parse({"points": points})
-        assert list(refused.value.detail) == [f"points[{index}].ts"]
+        assert list(refused.value.errors) == [f"points[{index}].ts"]
 
 
 @pytest.mark.django_db

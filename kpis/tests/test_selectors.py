@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 from model_bakery import baker
 
-from gateway_project.exceptions import NotFound
+from gateway_project.errors import NotFound
 from kpis.models import KpiDefinition, KpiPoint
 from kpis.selectors import kpi_first_point_since, kpi_get, kpi_latest_point, kpi_list
 

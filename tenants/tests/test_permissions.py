@@ -2,13 +2,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from gateway_project.exceptions import Forbidden
+from gateway_project.errors import Forbidden
+from tenants.api_access import HasRolePermission
 from tenants.models import Role
 from tenants.permissions import (
     ANY_TENANT_USER,
     PERMISSION_ACTIONS,
     ROLE_PERMISSIONS,
-    HasRolePermission,
     Permission,
     Requirement,
     permission_require,

@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
-from rest_framework.exceptions import ValidationError
 
+from gateway_project.errors import ValidationFailed
 from tools.registry import ToolRegistry, registry, tool
 
 
@@ -57,5 +57,5 @@ class TestPayloadErrors:
         self.summary.validate_payload({"kpi_id": "0b7c1c59-3c43-4f55-8c19-2f0c6a9d8a10", "window_days": 30})
 
     def test_invalid_payload_raises_a_validation_error(self):
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationFailed):
             self.summary.validate_payload({"kpi_id": "0b7c1c59-3c43-4f55-8c19-2f0c6a9d8a10", "window_days": True})

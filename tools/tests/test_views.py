@@ -248,6 +248,7 @@ class TestCatalogue:
             "description": registry.get("echo").description,
             "input_schema": {"type": "object"},
             "permission": "tools.invoke",
+            "roles": ["admin"],
             "units": 1,
         }
         assert catalogue["kpi_summary"]["permission"] == "kpis.read"

@@ -1,7 +1,7 @@
 from django.core.management.base import CommandError
 
 from gateway_project.commands import GatewayCommand
-from gateway_project.exceptions import Conflict
+from gateway_project.errors import Conflict
 from tenants.models import Role
 from tenants.serializers import UserFieldsSerializer
 from tenants.services import user_create
@@ -26,5 +26,5 @@ class Command(GatewayCommand):
         try:
             user = user_create(tenant=owner, **fields)
         except Conflict as conflict:
-            raise CommandError(str(conflict.detail)) from None
+            raise CommandError(conflict.detail) from None
         self.emit({"user_id": str(user.id), "tenant_id": str(owner.id), "email": user.email, "role": user.role})
