@@ -2,8 +2,9 @@
 
 Channels (REST today, MCP next) are thin adapters. Each hands in how to learn who calls
 (`caller`), the idempotency key it was given (or none), how to read what is asked for
-(`read_request`, called only once the role may invoke at all, so a member's 10 MB body is
-never read), the request's facts for the audit row and its own name. It gets back an
+(`read_request`: only once the role may invoke at all, so a member's 10 MB body is a 403,
+never a 413; a refusal reads it afterwards only to name the tool in its audit row), the
+request's facts for the audit row and its own name. It gets back an
 InvocationResult, or a GatewayError that is already in the audit log if the contract says so.
 
     key well formed → tenant and key → user → role holds tools.invoke
