@@ -1,13 +1,17 @@
-"""The numbers behind the operator dashboard: a handful of aggregate queries over a range of UTC days."""
+"""The numbers behind the operator dashboard: a handful of aggregate queries over a range of UTC days.
+
+Usage (units, top tenants, top tools) is read through audit.selectors.usage_summary, like every other
+reader of the usage ledger's sums; the audit trail's counts are the dashboard's own."""
 
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 
-from audit.models import AuditLog, Outcome, UsageEvent
+from audit.models import AuditLog, Outcome
+from audit.selectors import UsageGroupBy, usage_summary
 from gateway_project.admin_site import parse_day
 from gateway_project.charts import BarChart, stacked_bar_chart
 from tenants.models import Tenant
@@ -17,6 +21,7 @@ DEFAULT_DAYS = 30
 # One bar per day: a year still draws; more would be bars thinner than a pixel.
 MAX_DAYS = 366
 RECENT_DENIALS = 15
+TOP_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -106,16 +111,17 @@ def _per_day(audit, period: Period) -> list[tuple[date, dict[str, int]]]:
 
 def dashboard_build(*, tenant: Tenant | None = None, period: Period | None = None) -> Dashboard:
     period = period or Period.ending(datetime.now(UTC).date())
-    in_period = {"created_at__gte": period.start, "created_at__lt": period.end}
-    audit = AuditLog.objects.filter(**in_period)
-    usage = UsageEvent.objects.filter(**in_period)
+    audit = AuditLog.objects.filter(created_at__gte=period.start, created_at__lt=period.end)
     if tenant is not None:
-        audit, usage = audit.filter(tenant=tenant), usage.filter(tenant=tenant)
+        audit = audit.filter(tenant=tenant)
+    usage = {"tenant": tenant, "since": period.start, "until": period.end}
+    # Every tool with usage, a handful: its totals are the period's, so no query of their own.
+    by_tool = usage_summary(**usage, group_by=UsageGroupBy.TOOL)
+    by_tenant = usage_summary(**usage, group_by=UsageGroupBy.TENANT).groups[:TOP_ROWS] if tenant is None else []
 
     per_day = _per_day(audit, period)
     totals = {outcome: sum(counts.get(outcome, 0) for _, counts in per_day) for outcome in OUTCOME_ORDER}
     invocations = sum(totals.values())
-    by_usage = {"calls": Count("id"), "units": Sum("units")}
     return Dashboard(
         tenant=tenant,
         period=period,
@@ -123,15 +129,18 @@ def dashboard_build(*, tenant: Tenant | None = None, period: Period | None = Non
         chart=stacked_bar_chart([(day.strftime("%b %d"), counts) for day, counts in per_day], OUTCOME_ORDER),
         label_every=max(7, math.ceil(period.days / 8)),
         invocations=invocations,
-        units=usage.aggregate(units=Sum("units"))["units"] or 0,
+        units=by_tool.units,
         errors=Rate(totals[Outcome.ERROR], invocations),
         denials=Rate(totals[Outcome.DENIED], invocations),
-        top_tenants=list(
-            usage.values("tenant_id", "tenant__name").annotate(**by_usage).order_by("-units", "tenant__name")[:10]
-        )
-        if tenant is None
-        else [],
-        top_tools=list(usage.values("tool_name").annotate(**by_usage).order_by("-units", "tool_name")[:10]),
+        # The rows as the template and the CSV export (audit.exports) read them.
+        top_tenants=[
+            {"tenant_id": group.key, "tenant__name": group.label, "calls": group.invocations, "units": group.units}
+            for group in by_tenant
+        ],
+        top_tools=[
+            {"tool_name": group.key, "calls": group.invocations, "units": group.units}
+            for group in by_tool.groups[:TOP_ROWS]
+        ],
         # The latest by time: a row's id follows when it was written, which is not always when it happened.
         recent_denials=list(
             audit.filter(outcome=Outcome.DENIED)

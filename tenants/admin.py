@@ -10,13 +10,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditLog, UsageEvent
-from audit.selectors import UsageTotals, usage_totals
+from audit.selectors import UsageGroupBy, UsageSummary, usage_summary
 from gateway_project.admin_site import utc_timestamp
 from kpis.models import KpiDefinition
 from tenants.admin_filters import SuspendedFilter, TenantFilter
-from tenants.forms import TenantUserForm, UniqueWithinTenantFormSet
-from tenants.models import Tenant, TenantUser
-from tenants.services import tenant_api_key_rotate, tenant_create, tenant_reinstate, tenant_suspend
+from tenants.forms import TenantForm, TenantUserForm, UniqueWithinTenantFormSet
+from tenants.models import Tenant, TenantLimits, TenantUser
+from tenants.services import (
+    tenant_api_key_rotate,
+    tenant_create,
+    tenant_limits_update,
+    tenant_reinstate,
+    tenant_suspend,
+)
 
 
 def _count_of(model, **filters):
@@ -40,7 +46,7 @@ class TenantHub:
     """What a tenant's change page shows of it beyond its own fields: where its rows are, and its usage."""
 
     links: list[HubLink]
-    usage: UsageTotals | None  # None for staff who may not read the usage ledger
+    usage: UsageSummary | None  # by tool; None for staff who may not read the usage ledger
     usage_days: int
 
 
@@ -67,7 +73,8 @@ def tenant_hub(request, admin_site, tenant: Tenant) -> TenantHub:
     links = [HubLink(label, filtered(url_name, **query)) for label, url_name, allowed, query in candidates if allowed]
     usage = None
     if may_view(UsageEvent):
-        usage = usage_totals(tenant=tenant, since=timezone.now() - timedelta(days=HUB_USAGE_DAYS))
+        since = timezone.now() - timedelta(days=HUB_USAGE_DAYS)
+        usage = usage_summary(tenant=tenant, since=since, until=None, group_by=UsageGroupBy.TOOL)
     return TenantHub(links=links, usage=usage, usage_days=HUB_USAGE_DAYS)
 
 
@@ -102,6 +109,17 @@ def confirmation_page(
     return TemplateResponse(request, "admin/tenants/confirm_action.html", context)
 
 
+def _shown_limit(name: str):
+    """A limit as a page that cannot change it shows it; a page that can shows TenantForm's field of the name."""
+
+    @admin.display(description=TenantLimits._meta.get_field(name).verbose_name)
+    def shown(model_admin, tenant: Tenant):
+        value = getattr(tenant.own_limits, name)
+        return model_admin.get_empty_value_display() if value is None else value
+
+    return shown
+
+
 class TenantUserInline(admin.TabularInline):
     model = TenantUser
     form = TenantUserForm
@@ -117,24 +135,33 @@ class TenantUserInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantForm
     list_display = ["name", "id", "region", "user_count", "kpi_count", "created_at_utc", "suspended"]
     search_fields = ["name", "=id"]
     list_filter = [SuspendedFilter, "region"]
-    fields = ["id", "name", "region", "created_at", "suspended_at", "suspension_reason", "rate_limit_per_minute",
-              "user_rate_limit_per_minute", "tool_rate_limit_per_minute"]  # fmt: skip
+    # The limits are TenantForm's fields, kept in the tenant's TenantLimits row.
+    fields = ["id", "name", "region", "created_at", "suspended_at", "suspension_reason", *TenantForm.limit_fields]
     # Suspension changes only through its actions, which confirm it and log it.
     readonly_fields = ["id", "created_at", "suspended_at", "suspension_reason"]
     inlines = [TenantUserInline]
     actions = ["rotate_api_keys", "suspend_tenants", "reinstate_tenants"]
     show_full_result_count = False
     created_at_utc = utc_timestamp("created_at", "created")
+    # Read-only, the limits are no form fields: the admin looks them up here by name.
+    rate_limit_per_minute = _shown_limit("rate_limit_per_minute")
+    user_rate_limit_per_minute = _shown_limit("user_rate_limit_per_minute")
+    tool_rate_limit_per_minute = _shown_limit("tool_rate_limit_per_minute")
 
     def has_delete_permission(self, request, obj=None):
         return False  # the audit trail and the usage ledger point at tenants forever
 
     def get_queryset(self, request):
+        # Its limits in the same query: the change form shows them.
         return (
-            super().get_queryset(request).annotate(user_count=_count_of(TenantUser), kpi_count=_count_of(KpiDefinition))
+            super()
+            .get_queryset(request)
+            .select_related("limits")
+            .annotate(user_count=_count_of(TenantUser), kpi_count=_count_of(KpiDefinition))
         )
 
     @admin.display(description="users", ordering="user_count")
@@ -156,10 +183,12 @@ class TenantAdmin(admin.ModelAdmin):
 
     def save_model(self, request, tenant, form, change):
         if change:
-            return super().save_model(request, tenant, form, change)
-        # A tenant added here is created like any other, key and all; response_add shows the key once.
-        settings = {name: value for name, value in form.cleaned_data.items() if name not in ("name", "region")}
-        created, request._issued_api_key = tenant_create(name=tenant.name, region=tenant.region, **settings)
+            super().save_model(request, tenant, form, change)
+            if form.limits_changed:
+                tenant_limits_update(tenant=tenant, **form.limits)
+            return
+        # A tenant added here is created like any other, key, limits and all; response_add shows the key once.
+        created, request._issued_api_key = tenant_create(name=tenant.name, region=tenant.region, **form.limits)
         # The form's instance becomes the created row: its inline users, the admin log and the answer use it.
         tenant.__dict__.update(created.__dict__)
 

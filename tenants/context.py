@@ -8,7 +8,7 @@ from django.db import connection
 from gateway_project.db import db_value, python_value
 from gateway_project.errors import Forbidden, GatewayError, InvalidCredentials
 from tenants.api_keys import api_key_matches
-from tenants.models import Tenant, TenantUser
+from tenants.models import Tenant, TenantLimits, TenantUser
 
 TENANT_ID_HEADER = "X-Tenant-ID"
 USER_ID_HEADER = "X-User-ID"
@@ -41,15 +41,31 @@ def _parse_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-# One statement for every caller: the named tenant, and beside it the named user wherever
+# Every column of the limits row (a field added to TenantLimits is read too), each named limits_<attname>.
+_LIMITS_COLUMNS = ", ".join(
+    f"l.{field.column} AS limits_{field.attname}" for field in TenantLimits._meta.concrete_fields
+)
+# One statement for every caller: the named tenant with its own limits, and beside it the named user wherever
 # that user lives, so a user of another tenant is told apart from no user at all.
-_RESOLVE_SQL = """
+_RESOLVE_SQL = f"""
     SELECT t.*, u.id AS user_id, u.tenant_id AS user_tenant_id, u.email AS user_email,
-           u.role AS user_role, u.created_at AS user_created_at
+           u.role AS user_role, u.created_at AS user_created_at, {_LIMITS_COLUMNS}
     FROM gateway_tenants t LEFT JOIN gateway_users u ON u.id = %s
+         LEFT JOIN gateway_tenant_limits l ON l.tenant_id = t.id
     WHERE t.id = %s
-"""
+"""  # noqa: S608 - the columns come from model metadata; every value is a parameter
 _USER_COLUMNS = ("id", "tenant_id", "email", "role", "created_at")
+
+
+def _limits_beside(tenant: Tenant) -> None:
+    """Cache the TenantLimits the query joined in on the tenant (None if it has none), as
+    select_related("limits") would: the rate limits read `tenant.limits` without a query."""
+    if tenant.limits_tenant_id is None:
+        Tenant.limits.related.set_cached_value(tenant, None)
+        return
+    fields = TenantLimits._meta.concrete_fields
+    values = [python_value(TenantLimits, field.name, getattr(tenant, f"limits_{field.attname}")) for field in fields]
+    tenant.limits = TenantLimits.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 def _user_beside(tenant: Tenant) -> TenantUser | None:
@@ -75,6 +91,7 @@ def tenant_context_resolve(*, tenant_id: str, user_id: str, api_key: str) -> Ten
     tenant = next(iter(Tenant.objects.raw(_RESOLVE_SQL, params)), None)
     if tenant is None or not api_key_matches(api_key, tenant.api_key_digest):
         return TenantContext(error=InvalidCredentials())
+    _limits_beside(tenant)
     user = _user_beside(tenant)
     if tenant.suspended_at is not None:
         # Only once the key matched, so a stranger learns nothing; the tenant is set, so the attempt is audited.

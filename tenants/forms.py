@@ -5,7 +5,7 @@ from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 from django.db.models.sql import Query
 
-from tenants.models import TenantUser
+from tenants.models import RATE_LIMIT_FIELDS, Tenant, TenantLimits, TenantUser
 
 
 class UniqueWithinTenantForm(forms.ModelForm):
@@ -82,3 +82,42 @@ class TenantUserForm(UniqueWithinTenantForm):
     class Meta:
         model = TenantUser
         fields = ["tenant", "email", "role"]
+
+
+def _limit_field(name: str) -> forms.Field:
+    return TenantLimits._meta.get_field(name).formfield()
+
+
+class TenantForm(forms.ModelForm):
+    """A tenant's own fields, and its limits: those live in its TenantLimits row but are edited here, with it.
+
+    `limits` is what the form says they are; saving them is the admin's (tenants.services.tenant_limits_update),
+    so that a tenant added here is created, limits and all, by tenant_create.
+    """
+
+    limit_fields = RATE_LIMIT_FIELDS
+    # Declared from the model's fields: their help texts, and no negative numbers.
+    rate_limit_per_minute = _limit_field("rate_limit_per_minute")
+    user_rate_limit_per_minute = _limit_field("user_rate_limit_per_minute")
+    tool_rate_limit_per_minute = _limit_field("tool_rate_limit_per_minute")
+
+    class Meta:
+        model = Tenant
+        fields = ["name", "region"]
+        # For the page that may only view them, where the limits are shown, not fields.
+        help_texts = {name: TenantLimits._meta.get_field(name).help_text for name in RATE_LIMIT_FIELDS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            limits = self.instance.own_limits
+            for name in self.limit_fields:
+                self.initial.setdefault(name, getattr(limits, name))
+
+    @property
+    def limits(self) -> dict[str, int | None]:
+        return {name: self.cleaned_data.get(name) for name in self.limit_fields}
+
+    @property
+    def limits_changed(self) -> bool:
+        return any(name in self.changed_data for name in self.limit_fields)

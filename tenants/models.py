@@ -11,16 +11,6 @@ class Tenant(models.Model):
     # SHA-256 of the API key; the key itself is shown once and never stored.
     api_key_digest = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Requests per minute; empty means the GATEWAY_RATE_LIMIT_* setting, 0 means no limit.
-    rate_limit_per_minute = models.PositiveIntegerField(
-        null=True, blank=True, help_text="For the whole tenant. Empty: the setting's default. 0: no limit."
-    )
-    user_rate_limit_per_minute = models.PositiveIntegerField(
-        null=True, blank=True, help_text="For each user of the tenant. Empty: the setting's default. 0: no limit."
-    )
-    tool_rate_limit_per_minute = models.PositiveIntegerField(
-        null=True, blank=True, help_text="For each tool, across the tenant. Empty: the setting's default. 0: no limit."
-    )
     # Suspended, never deleted: its audit trail and usage ledger point at it forever. Set and cleared only by
     # tenants.services.tenant_suspend / tenant_reinstate, so the admin log and the command say who and why.
     suspended_at = models.DateTimeField(
@@ -38,6 +28,44 @@ class Tenant(models.Model):
     @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
+
+    @property
+    def own_limits(self) -> "TenantLimits":
+        """Its limits row, or an unsaved one with every limit unset (the settings' defaults) if it has none.
+
+        No query when the tenant was read with its limits (tenants.context, select_related("limits"))."""
+        try:
+            return self.limits
+        except TenantLimits.DoesNotExist:
+            return TenantLimits(tenant=self)
+
+
+# TenantLimits' fields that limit requests per minute; budgets will sit beside them.
+RATE_LIMIT_FIELDS = ("rate_limit_per_minute", "user_rate_limit_per_minute", "tool_rate_limit_per_minute")
+
+
+class TenantLimits(models.Model):
+    """A tenant's own limits, where they differ from the settings: one row at most, none for a tenant that keeps
+    every default. Read beside the tenant by the query that authenticates it (tenants.context)."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="limits")
+    # Requests per minute; empty means the GATEWAY_RATE_LIMIT_* setting, 0 means no limit.
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For the whole tenant. Empty: the setting's default. 0: no limit."
+    )
+    user_rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For each user of the tenant. Empty: the setting's default. 0: no limit."
+    )
+    tool_rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For each tool, across the tenant. Empty: the setting's default. 0: no limit."
+    )
+
+    class Meta:
+        db_table = "gateway_tenant_limits"
+        verbose_name = verbose_name_plural = "tenant limits"
+
+    def __str__(self) -> str:
+        return f"limits of {self.tenant_id}"
 
 
 class Role(models.TextChoices):

@@ -3,6 +3,9 @@
 Counters live in Django's cache (Redis when REDIS_URL is set, so every process and
 machine counts together). When the cache cannot be reached the gateway fails open:
 it serves the request and says so in the log, rather than refusing everyone.
+
+A tenant's own limits (its TenantLimits row) win over the GATEWAY_RATE_LIMIT_* settings. They are read
+with the tenant by the query that authenticates it (tenants.context), so they cost no query of their own.
 """
 
 import logging
@@ -50,16 +53,17 @@ def _configured(override: int | None, default: int) -> int:
 
 def tenant_limits(tenant: Tenant, user: TenantUser) -> list[Limit]:
     """The user's limit first: a user over its own limit is refused before it counts for the tenant."""
+    own = tenant.own_limits
     return [
         Limit("user", f"u:{tenant.id}:{user.id}",
-              _configured(tenant.user_rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_USER_PER_MINUTE)),
+              _configured(own.user_rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_USER_PER_MINUTE)),
         Limit("tenant", f"t:{tenant.id}",
-              _configured(tenant.rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE)),
+              _configured(own.rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE)),
     ]  # fmt: skip
 
 
 def tool_limit(tenant: Tenant, tool_name: str) -> Limit:
-    per_minute = _configured(tenant.tool_rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE)
+    per_minute = _configured(tenant.own_limits.tool_rate_limit_per_minute, settings.GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE)
     return Limit("tool", f"tool:{tenant.id}:{tool_name}", per_minute)
 
 

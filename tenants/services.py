@@ -3,17 +3,46 @@ from django.utils import timezone
 
 from gateway_project.errors import Conflict
 from tenants.api_keys import api_key_digest, api_key_generate
-from tenants.models import Tenant, TenantUser
+from tenants.models import Tenant, TenantLimits, TenantUser
 
 
-def tenant_create(*, name: str, region: str, **settings) -> tuple[Tenant, str]:
+def tenant_create(*, name: str, region: str, **limits: int | None) -> tuple[Tenant, str]:
     """Create a tenant; returns it with its API key, which is never retrievable again.
 
-    `settings` are the tenant's other fields an operator may set at once (its rate limits).
+    `limits` are those an operator may set at once (tenant_limits_update's); left out, the settings' apply.
     """
     api_key = api_key_generate()
-    tenant = Tenant.objects.create(name=name, region=region, api_key_digest=api_key_digest(api_key), **settings)
+    with transaction.atomic():
+        tenant = Tenant.objects.create(name=name, region=region, api_key_digest=api_key_digest(api_key))
+        if limits:
+            tenant_limits_update(tenant=tenant, **limits)
     return tenant, api_key
+
+
+def tenant_limits_update(
+    *,
+    tenant: Tenant,
+    rate_limit_per_minute: int | None,
+    user_rate_limit_per_minute: int | None,
+    tool_rate_limit_per_minute: int | None,
+) -> None:
+    """Set all of the tenant's own rate limits (None: the setting's default; 0: no limit); `tenant.limits` follows.
+
+    A tenant without a limits row that keeps every default is given none.
+    """
+    limits = {
+        "rate_limit_per_minute": rate_limit_per_minute,
+        "user_rate_limit_per_minute": user_rate_limit_per_minute,
+        "tool_rate_limit_per_minute": tool_rate_limit_per_minute,
+    }
+    row = TenantLimits(tenant=tenant, **limits)
+    if TenantLimits.objects.filter(tenant=tenant).update(**limits):
+        tenant.limits = row
+    elif any(value is not None for value in limits.values()):
+        row.save(force_insert=True)
+        tenant.limits = row
+    else:
+        Tenant.limits.related.set_cached_value(tenant, None)  # no row, as a select_related("limits") caches it
 
 
 def tenant_api_key_rotate(*, tenant: Tenant) -> str:

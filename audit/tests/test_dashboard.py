@@ -104,8 +104,9 @@ class TestPage:
         assert client.get(DASHBOARD).status_code == 200
 
     def test_query_budget_is_fixed(self, admin_client, month, django_assert_max_num_queries):
-        # session, user, per-day counts, units, top tenants, top tools, recent denials, tenant list.
-        with django_assert_max_num_queries(9):
+        # session, user, usage by tool (its units and top tools), usage by tenant (top tenants), per-day counts,
+        # recent denials, tenant list.
+        with django_assert_max_num_queries(7):
             response = admin_client.get(DASHBOARD)
         assert response.status_code == 200
         assert response.context["dashboard"].invocations == 10

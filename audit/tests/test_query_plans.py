@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from model_bakery import baker
 
 from audit.models import AuditLog, UsageEvent
+from audit.selectors import UsageGroupBy, usage_summary
 from tenants.models import Role, Tenant, TenantUser
 
 AUDIT_LIST = reverse("admin:audit_auditlog_changelist")
@@ -101,3 +103,41 @@ def test_names_and_emails_never_read_the_whole_ledger(admin_client, crowded_ledg
     plan = first_page_plan(admin_client, url, q=term)
 
     assert not reads_whole_table(plan, table), plan
+
+
+def plan_of_the_query_in(run) -> str:
+    """The plan of the one query `run` makes, asked of the database for that very SQL."""
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    (query,) = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute(f"{connection.ops.explain_query_prefix()} {query['sql']}")
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group_by", list(UsageGroupBy))
+def test_a_tenants_usage_summary_reads_its_rows_by_tenant_and_time(crowded_ledgers, group_by):
+    tenant = crowded_ledgers[7].tenant
+    since = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+    plan = plan_of_the_query_in(
+        lambda: usage_summary(tenant=tenant, since=since, until=since + timedelta(hours=12), group_by=group_by)
+    )
+
+    assert "usage_tenant_created_idx" in plan, plan
+    assert not reads_whole_table(plan, "usage_events"), plan
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group_by", list(UsageGroupBy))
+def test_every_tenants_usage_summary_reads_the_period_by_time(crowded_ledgers, group_by):
+    since = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+    plan = plan_of_the_query_in(
+        lambda: usage_summary(tenant=None, since=since, until=since + timedelta(hours=1), group_by=group_by)
+    )
+
+    # By time; or, joined to the tenants for their names, tenant by tenant and by time (SQLite's choice).
+    assert "usage_created_id_idx" in plan or "usage_tenant_created_idx" in plan, plan
+    assert not reads_whole_table(plan, "usage_events"), plan

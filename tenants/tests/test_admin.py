@@ -84,7 +84,10 @@ class TestTenantAdmin:
         assert api_key_matches(key.decode(), tenant.api_key_digest)
         # Created by the one service every way of creating a tenant goes through, with its limits and users.
         assert [(fields["name"], fields["rate_limit_per_minute"]) for fields in created] == [("Initech", 50)]
-        assert (tenant.rate_limit_per_minute, [user.email for user in tenant.users.all()]) == (50, ["ops@initech.test"])
+        assert (tenant.limits.rate_limit_per_minute, [user.email for user in tenant.users.all()]) == (
+            50,
+            ["ops@initech.test"],
+        )
 
     def test_tenants_cannot_be_deleted(self, admin_client, acme_admin):
         url = reverse("admin:tenants_tenant_delete", args=[acme_admin.tenant.pk])
@@ -364,7 +367,7 @@ class TestTenantHub:
         response = self.change_page(admin_client, acme_admin.tenant)
 
         usage = response.context["hub"].usage
-        assert [(tool.tool_name, tool.invocations, tool.units) for tool in usage.by_tool] == [
+        assert [(tool.key, tool.invocations, tool.units) for tool in usage.groups] == [
             ("kpi_summary", 1, 3), ("echo", 2, 2)
         ]  # fmt: skip
         assert (usage.invocations, usage.units) == (3, 5)
@@ -399,12 +402,12 @@ class TestTenantHub:
             baker.make(TenantUser, tenant=tenant, email=f"user{index}@acme.test")
             baker.make(KpiDefinition, tenant=tenant, name=f"KPI {index}")
 
-        # 1 session, 2 staff user, 3 the tenant with its counts, 4 its users (inline), 5 usage totals by tool
+        # 1 session, 2 staff user, 3 the tenant with its counts and limits, 4 its users (inline), 5 usage by tool
         with django_assert_max_num_queries(5):
             response = self.change_page(admin_client, tenant)
 
         assert len(hub_links(response)) == 5
-        assert len(response.context["hub"].usage.by_tool) == 12
+        assert len(response.context["hub"].usage.groups) == 12
 
 
 def tenant_action(action: str, *tenants, confirmed: bool, **extra: str) -> dict:

@@ -1,13 +1,16 @@
 """Per-tenant, per-user and per-tool limits: 429 with Retry-After, audited as denied, never metered."""
 
 import logging
+import re
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from django.urls import reverse
 
 from audit.models import AuditLog, UsageEvent
 from tenants import rate_limits
+from tenants.models import RATE_LIMIT_FIELDS, Tenant, TenantLimits
 from tenants.rate_limits import Limit, RateLimited, rate_limit_check
 
 
@@ -90,15 +93,22 @@ class TestLimits:
 
     def test_a_tenants_own_limit_wins_over_the_setting(self, api, acme_admin, settings):
         settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = 1000
-        acme_admin.tenant.rate_limit_per_minute = 1
-        acme_admin.tenant.save()
+        TenantLimits.objects.create(tenant=acme_admin.tenant, rate_limit_per_minute=1)
         kpis(api, acme_admin)
         assert kpis(api, acme_admin).status_code == 429
 
+    def test_a_tenants_own_limits_cost_no_query(self, api, acme_admin, settings, django_assert_num_queries):
+        settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = 1000
+        TenantLimits.objects.create(tenant=acme_admin.tenant, rate_limit_per_minute=1)
+
+        # 1 tenant with its limits, and the user: one query, as for a tenant without limits of its own
+        with django_assert_num_queries(1):
+            assert api.get("/v1/tools", headers=acme_admin.headers()).status_code == 200
+        assert api.get("/v1/tools", headers=acme_admin.headers()).status_code == 429
+
     def test_zero_means_no_limit(self, api, acme_admin, settings):
         settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = 1
-        acme_admin.tenant.rate_limit_per_minute = 0
-        acme_admin.tenant.save()
+        TenantLimits.objects.create(tenant=acme_admin.tenant, rate_limit_per_minute=0)
         assert {kpis(api, acme_admin).status_code for _ in range(5)} == {200}
 
     def test_rate_limited_invocations_are_audited_as_denied_and_never_metered(self, api, acme_admin, settings):
@@ -186,9 +196,68 @@ def test_limits_are_editable_per_tenant_in_the_admin(admin_client, acme_admin):
         {"name": "Acme", "region": "eu-west-1", "rate_limit_per_minute": "50", "user_rate_limit_per_minute": "",
          "tool_rate_limit_per_minute": "0", "users-TOTAL_FORMS": "0", "users-INITIAL_FORMS": "0"},
     )  # fmt: skip
-    acme_admin.tenant.refresh_from_db()
+    limits = TenantLimits.objects.get(tenant=acme_admin.tenant)
     assert (
-        acme_admin.tenant.rate_limit_per_minute,
-        acme_admin.tenant.user_rate_limit_per_minute,
-        acme_admin.tenant.tool_rate_limit_per_minute,
+        limits.rate_limit_per_minute,
+        limits.user_rate_limit_per_minute,
+        limits.tool_rate_limit_per_minute,
     ) == (50, None, 0)
+
+
+def change_page(tenant) -> str:
+    return reverse("admin:tenants_tenant_change", args=[tenant.pk])
+
+
+def tenant_form(**limits: str) -> dict:
+    """The tenant change form as an operator posts it, limits left empty unless given."""
+    no_users = {"users-TOTAL_FORMS": "0", "users-INITIAL_FORMS": "0"}
+    return {"name": "Acme", "region": "eu-west-1", **dict.fromkeys(RATE_LIMIT_FIELDS, ""), **no_users, **limits}
+
+
+@pytest.mark.django_db
+class TestLimitsInTheAdmin:
+    def test_the_change_page_shows_the_tenants_own_limits(self, admin_client, acme_admin):
+        TenantLimits.objects.create(tenant=acme_admin.tenant, rate_limit_per_minute=77, tool_rate_limit_per_minute=0)
+
+        form = admin_client.get(change_page(acme_admin.tenant)).context["adminform"].form
+
+        assert [form[name].value() for name in RATE_LIMIT_FIELDS] == [77, None, 0]
+
+    def test_staff_who_may_only_view_see_them_too(self, client, acme_admin):
+        TenantLimits.objects.create(tenant=acme_admin.tenant, rate_limit_per_minute=77, tool_rate_limit_per_minute=0)
+        viewer = User.objects.create_user("viewer", is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_tenant"))
+        client.force_login(viewer)
+
+        page = client.get(change_page(acme_admin.tenant)).content.decode()
+
+        shown = re.findall(r'<div class="readonly">(.*?)</div>', page)
+        assert shown[-3:] == ["77", "-", "0"]
+        assert "For each tool, across the tenant. Empty: the setting's default. 0: no limit." in page
+
+    def test_saving_a_tenant_that_keeps_the_defaults_adds_no_limits_row(self, admin_client, acme_admin):
+        response = admin_client.post(change_page(acme_admin.tenant), tenant_form(name="Acme Corp"))
+
+        assert response.status_code == 302
+        assert Tenant.objects.get(pk=acme_admin.tenant.pk).name == "Acme Corp"
+        assert not TenantLimits.objects.exists()
+
+    def test_emptied_limits_are_the_settings_again(self, admin_client, api, acme_admin, settings):
+        settings.GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE = 1000
+        TenantLimits.objects.create(tenant=acme_admin.tenant, rate_limit_per_minute=1)
+
+        admin_client.post(change_page(acme_admin.tenant), tenant_form())
+
+        assert own_limits(acme_admin.tenant) == (None, None, None)
+        assert {kpis(api, acme_admin).status_code for _ in range(3)} == {200}
+
+    def test_a_negative_limit_is_refused(self, admin_client, acme_admin):
+        response = admin_client.post(change_page(acme_admin.tenant), tenant_form(user_rate_limit_per_minute="-1"))
+
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["user_rate_limit_per_minute"]
+        assert not TenantLimits.objects.exists()
+
+
+def own_limits(tenant) -> tuple:
+    return TenantLimits.objects.filter(tenant=tenant).values_list(*RATE_LIMIT_FIELDS).get()
