@@ -39,7 +39,10 @@ def tenant_limits_update(
     if TenantLimits.objects.filter(tenant=tenant).update(**limits):
         tenant.limits = row
     elif any(value is not None for value in limits.values()):
-        row.save(force_insert=True)
+        # An upsert: two operators giving a tenant its first limits at once must not meet an IntegrityError.
+        TenantLimits.objects.bulk_create(
+            [row], update_conflicts=True, unique_fields=["tenant"], update_fields=list(limits)
+        )
         tenant.limits = row
     else:
         Tenant.limits.related.set_cached_value(tenant, None)  # no row, as a select_related("limits") caches it

@@ -56,3 +56,21 @@ class TestTenantLimitsUpdate:
 
         with django_assert_num_queries(0):
             assert tenant.own_limits.tool_rate_limit_per_minute == 4
+
+
+@pytest.mark.django_db
+def test_first_limits_set_by_two_operators_at_once_end_as_the_last_ones(acme, monkeypatch):
+    """Both find no row; the other one inserts first: ours must upsert, not fail on the primary key."""
+    tenant, _ = acme
+    real_update = type(TenantLimits.objects.all()).update
+
+    def another_operator_inserts_first(queryset, **values):
+        found = real_update(queryset, **values)
+        if not found:
+            TenantLimits.objects.create(tenant=tenant, rate_limit_per_minute=5)
+        return found
+
+    monkeypatch.setattr(type(TenantLimits.objects.all()), "update", another_operator_inserts_first)
+    tenant_limits_update(tenant=tenant, **{**UNSET, "user_rate_limit_per_minute": 9})
+
+    assert stored(tenant) == (None, 9, None)
