@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from audit.exports import csv_stream
-from audit.models import AuditLog, AuditSeal, Outcome, UsageEvent
+from audit.models import AuditLog, AuditSeal, Channel, Outcome, UsageEvent
 from gateway_project.admin_mixins import ReadOnlyAdminMixin
 from gateway_project.admin_site import UtcDateRangeFilter, shortened, utc_timestamp
 from tenants.admin_filters import TenantFilter
@@ -34,6 +34,19 @@ class ToolFilter(admin.SimpleListFilter):
         return (
             queryset.filter(tool_name=self.value()) if tool_resolve(tenant=None, name=self.value() or "") else queryset
         )
+
+
+class ChannelFilter(admin.SimpleListFilter):
+    """The channels an invocation can come through, from the code: no DISTINCT over the table."""
+
+    title = "channel"
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return Channel.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(channel=self.value()) if self.value() in Channel.values else queryset
 
 
 class ReadOnlyLedgerAdmin(ReadOnlyAdminMixin):
@@ -126,15 +139,16 @@ class ReadOnlyLedgerAdmin(ReadOnlyAdminMixin):
 @admin.register(AuditLog)
 class AuditLogAdmin(ReadOnlyLedgerAdmin):
     list_display = ["created_at_utc", "tenant_name", "user_email", "outcome_badge", "tool", "status", "request"]
-    list_filter = ["outcome", ToolFilter, ("tenant", TenantFilter), ("created_at", UtcDateRangeFilter)]
+    list_filter = ["outcome", ToolFilter, ChannelFilter, ("tenant", TenantFilter), ("created_at", UtcDateRangeFilter)]
     search_exact_fields = ["idempotency_key"]
     search_presented_user_id = True
     search_help_text = (
         "Tenant name, user email or tool name (any part), or an exact request id, user id or idempotency key."
     )
-    fields = ["created_at_utc", "tenant", "seq", "outcome", "action", "tool_name", "status_code", "error_code",
-              "request_id", "idempotency_key", "user", "presented_user_id", "units", "duration_ms", "client_ip",
-              "user_agent", "api_key_fingerprint", "payload_fingerprint", "prev_hash", "row_hash"]  # fmt: skip
+    fields = ["created_at_utc", "tenant", "seq", "outcome", "action", "channel", "tool_name", "status_code",
+              "error_code", "request_id", "idempotency_key", "user", "presented_user_id", "units", "duration_ms",
+              "client_ip", "user_agent", "api_key_fingerprint", "payload_fingerprint", "chain_version", "prev_hash",
+              "row_hash"]  # fmt: skip
     csv_columns = [
         "created_at",
         "tenant_id",

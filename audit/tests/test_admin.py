@@ -62,6 +62,15 @@ class TestAuditList:
         response = admin_client.get(f"{AUDIT_LIST}?{query.format(this_year=timezone.now().year)}")
         assert len(response.context["cl"].result_list) == expected
 
+    def test_filter_by_channel(self, admin_client, ledger, acme_admin):
+        record_audit(acme_admin, channel="mcp")  # the next channel, written before the console knows it
+        by_channel = {
+            channel: len(admin_client.get(f"{AUDIT_LIST}?channel={channel}").context["cl"].result_list)
+            for channel in ("rest", "nonsense\x00")
+        }
+        # An unknown value (a NUL, say, which PostgreSQL would refuse) filters nothing.
+        assert by_channel == {"rest": 5, "nonsense\x00": 6}
+
     def test_filter_by_tenant(self, admin_client, ledger, outsider):
         response = admin_client.get(f"{AUDIT_LIST}?tenant__id__exact={outsider.tenant.id}")
         assert [row.tenant_id for row in response.context["cl"].result_list] == [outsider.tenant.id]
