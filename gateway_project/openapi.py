@@ -85,16 +85,40 @@ BODY_ERRORS = (400, 408, 411, 413, 415, 422)
 
 
 class TenantHeaderScheme(OpenApiAuthenticationExtension):
-    """The three tenant headers, all required together (one security requirement, AND-ed)."""
+    """Three ways to authenticate, any one of them (each an AND of its headers): the tenant key naming the
+    user (Phase 0), a principal key in X-API-Key with the tenant, or a principal key alone as a bearer token."""
 
     target_class = "tenants.api_access.TenantHeaderAuthentication"
-    name = ["TenantId", "UserId", "ApiKey"]
+    name = ["TenantId", "UserId", "ApiKey", "PrincipalKey"]
+
+    def get_security_requirement(self, auto_schema):
+        return [
+            {"TenantId": [], "UserId": [], "ApiKey": []},
+            {"TenantId": [], "ApiKey": []},
+            {"PrincipalKey": []},
+        ]
 
     def get_security_definition(self, auto_schema):
         return [
             {"type": "apiKey", "in": "header", "name": TENANT_ID_HEADER, "description": "The tenant's UUID."},
-            {"type": "apiKey", "in": "header", "name": USER_ID_HEADER, "description": "The calling user's UUID."},
-            {"type": "apiKey", "in": "header", "name": API_KEY_HEADER, "description": "The tenant's API key."},
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": USER_ID_HEADER,
+                "description": "The calling user's UUID: required with the tenant key; with a principal key it may "
+                "be left out, and if sent must name the key's user.",
+            },
+            {
+                "type": "apiKey",
+                "in": "header",
+                "name": API_KEY_HEADER,
+                "description": "The tenant's API key (`gwk_…`), or a principal key (`gwp_…`).",
+            },
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A principal key (`gwp_…`): it names its tenant and its user; nothing else is needed.",
+            },
         ]
 
 

@@ -258,6 +258,9 @@ if GATEWAY_MAX_JSON_CONTAINERS < GATEWAY_MAX_POINTS_PER_BATCH + 2:
     raise ImproperlyConfigured("GATEWAY_MAX_JSON_CONTAINERS must exceed GATEWAY_MAX_POINTS_PER_BATCH (one per point)")
 # The database column holds 255 characters, so the limit may shrink but not grow.
 GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH = env_int("GATEWAY_IDEMPOTENCY_KEY_MAX_LENGTH", 255, minimum=1, maximum=255)
+# Principal keys: how many tools one key's scope may name, and the longest overlap a rotation may grant.
+GATEWAY_PRINCIPAL_KEY_MAX_TOOLS = env_int("GATEWAY_PRINCIPAL_KEY_MAX_TOOLS", 100, minimum=1)
+GATEWAY_KEY_ROTATION_MAX_GRACE_SECONDS = env_int("GATEWAY_KEY_ROTATION_MAX_GRACE_SECONDS", 30 * 86400, minimum=0)
 GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env_int("GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", 60, minimum=1)
 GATEWAY_IDEMPOTENCY_RETENTION_HOURS = env_int("GATEWAY_IDEMPOTENCY_RETENTION_HOURS", 24, minimum=1)
 # Keys the audit hash chain. It must never be stored in the database; production requires

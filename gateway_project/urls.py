@@ -9,7 +9,7 @@ from gateway_project.health import HealthView
 from gateway_project.landing import landing_view
 from gateway_project.openapi import same_host_only
 from kpis.views import KpiViewSet
-from tenants.views import TenantViewSet, UserViewSet
+from tenants.views import PrincipalKeyViewSet, TenantViewSet, UserViewSet
 from tools.views import InvocationViewSet, ToolCatalogViewSet
 
 
@@ -29,6 +29,7 @@ class RedocView(ApiViewMixin, SpectacularRedocView):
 router = SimpleRouter(trailing_slash=False)
 router.register("tenants", TenantViewSet, basename="tenant")
 router.register("users", UserViewSet, basename="user")
+router.register("keys", PrincipalKeyViewSet, basename="key")
 router.register("tools", ToolCatalogViewSet, basename="tool")
 router.register("kpis", KpiViewSet, basename="kpi")
 

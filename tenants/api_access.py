@@ -9,9 +9,17 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import BaseThrottle
 
-from gateway_project.errors import DuplicateHeader, Forbidden, MissingHeader
-from tenants.context import TENANT_HEADERS
-from tenants.permissions import ANY_TENANT_USER, Requirement, permission_require
+from gateway_project.errors import DuplicateHeader, Forbidden, InvalidHeader, MissingHeader
+from tenants.api_keys import is_principal_key
+from tenants.context import (
+    API_KEY_HEADER,
+    AUTHORIZATION_HEADER,
+    TENANT_HEADERS,
+    TENANT_ID_HEADER,
+    USER_ID_HEADER,
+    bearer_token,
+)
+from tenants.permissions import ANY_TENANT_USER, Requirement, permission_require, service_key_check
 from tenants.rate_limits import rate_limit_check, tenant_limits
 
 
@@ -22,6 +30,35 @@ def required_headers_check(request, headers) -> None:
         if not request.headers.get(header, "").strip():
             raise MissingHeader(header)
         if header.lower() in sent:
+            raise DuplicateHeader(header)
+
+
+def credential_headers_check(request, extra=()) -> None:
+    """The headers the caller's kind of key needs, then `extra`, in the contract's order (see required_headers_check).
+
+    The tenant key: X-Tenant-ID, X-User-ID, X-API-Key, as in Phase 0. A principal key in X-API-Key: X-Tenant-ID
+    and X-API-Key (X-User-ID may be left out: the key names its user). A principal key as `Authorization: Bearer`:
+    none (the key names its tenant too). Headers sent but not needed must still be sent once.
+    """
+    bearer = bearer_token(request.headers)
+    if bearer is not None:
+        if not bearer:
+            raise InvalidHeader(AUTHORIZATION_HEADER, "Bearer needs the API key after it")
+        if request.headers.get(API_KEY_HEADER, "").strip():
+            raise InvalidHeader(AUTHORIZATION_HEADER, "send the key once, as a bearer token or in X-API-Key")
+    principal = bearer is not None or is_principal_key(request.headers.get(API_KEY_HEADER, "").strip())
+    needed = [
+        header
+        for header in TENANT_HEADERS
+        if not (bearer is not None and header in (TENANT_ID_HEADER, API_KEY_HEADER))
+        and not (principal and header == USER_ID_HEADER)
+    ]
+    optional = [header for header in (*TENANT_HEADERS, AUTHORIZATION_HEADER) if header not in needed]
+    sent_anyway = [header for header in optional if header in request.headers]
+    required_headers_check(request, [*needed, *extra])
+    repeated = _headers_sent_more_than_once(request)
+    for header in sent_anyway:
+        if header.lower() in repeated:
             raise DuplicateHeader(header)
 
 
@@ -43,7 +80,7 @@ class TenantHeaderAuthentication(BaseAuthentication):
     """The contract's order: headers present (400), tenant and key (401), suspension and user (403)."""
 
     def authenticate(self, request):
-        required_headers_check(request, TENANT_HEADERS)
+        credential_headers_check(request)
         context = request._request.tenant_context.get()
         if context.error is not None:
             raise context.error
@@ -59,7 +96,9 @@ class HasRolePermission(BasePermission):
 
     Each entry is a Requirement (a permission and the 403's words for the action), a bare
     Permission (its words from PERMISSION_ACTIONS) or ANY_TENANT_USER. An action missing from
-    the view's table is refused: permissions fail closed.
+    the view's table is refused: permissions fail closed. Before the role, the tenant key is
+    refused where its tenant does not let it act as users, unless the view lists the action
+    in `administering_actions` (creating users and keys).
     """
 
     def has_permission(self, request, view) -> bool:
@@ -70,6 +109,7 @@ class HasRolePermission(BasePermission):
         required = view.required_permissions
         if view.action not in required:
             raise Forbidden(f"Action '{view.action}' is not open to any role", code="permission_denied")
+        service_key_check(request.auth, administering=view.action in getattr(view, "administering_actions", ()))
         entry = required[view.action]
         if isinstance(entry, Requirement):
             permission_require(role=request.user.role, permission=entry.permission, action=entry.action)

@@ -2,23 +2,39 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
 
 from gateway_project.db import db_value, python_value
 from gateway_project.errors import Forbidden, GatewayError, InvalidCredentials
-from tenants.api_keys import api_key_matches
-from tenants.models import Tenant, TenantLimits, TenantUser
+from tenants.api_keys import api_key_matches, is_principal_key, principal_key_public_id
+from tenants.models import PrincipalKey, Tenant, TenantLimits, TenantUser
 
 TENANT_ID_HEADER = "X-Tenant-ID"
 USER_ID_HEADER = "X-User-ID"
 API_KEY_HEADER = "X-API-Key"
 TENANT_HEADERS = (TENANT_ID_HEADER, USER_ID_HEADER, API_KEY_HEADER)
+AUTHORIZATION_HEADER = "Authorization"
+# A key's last use is written at most this often, so using a key costs no write on most requests.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class TenantSuspended(Forbidden):
     default_code = "tenant_suspended"
     default_detail = "Tenant is suspended"
+
+
+class KeyRevoked(InvalidCredentials):
+    default_code = "key_revoked"
+    default_detail = "This API key was revoked"
+
+
+class KeyExpired(InvalidCredentials):
+    default_code = "key_expired"
+    default_detail = "This API key has expired"
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,12 @@ class TenantContext:
     tenant: Tenant | None = None
     user: TenantUser | None = None
     error: GatewayError | None = None
+    # The principal key that authenticated the user; None when the tenant key named the user.
+    key: PrincipalKey | None = None
+
+    @property
+    def key_public_id(self) -> str:
+        return self.key.public_id if self.key is not None else ""
 
 
 def _parse_uuid(value: str) -> uuid.UUID | None:
@@ -55,6 +77,27 @@ _RESOLVE_SQL = f"""
     WHERE t.id = %s
 """  # noqa: S608 - the columns come from model metadata; every value is a parameter
 _USER_COLUMNS = ("id", "tenant_id", "email", "role", "created_at")
+
+
+_KEY_COLUMNS = ", ".join(f"k.{field.column} AS key_{field.attname}" for field in PrincipalKey._meta.concrete_fields)
+# A principal key names its tenant and its user: one statement finds all three, and the tenant's limits.
+_RESOLVE_PRINCIPAL_SQL = f"""
+    SELECT t.*, u.id AS user_id, u.tenant_id AS user_tenant_id, u.email AS user_email,
+           u.role AS user_role, u.created_at AS user_created_at, {_LIMITS_COLUMNS}, {_KEY_COLUMNS}
+    FROM gateway_principal_keys k JOIN gateway_tenants t ON t.id = k.tenant_id
+         JOIN gateway_users u ON u.id = k.user_id
+         LEFT JOIN gateway_tenant_limits l ON l.tenant_id = t.id
+    WHERE k.public_id = %s
+"""  # noqa: S608 - the columns come from model metadata; every value is a parameter
+
+
+def _key_beside(tenant: Tenant) -> PrincipalKey:
+    """The PrincipalKey the query joined in, converted as the ORM would."""
+    fields = PrincipalKey._meta.concrete_fields
+    values = [python_value(PrincipalKey, field.name, getattr(tenant, f"key_{field.attname}")) for field in fields]
+    key = PrincipalKey.from_db(connection.alias, [field.attname for field in fields], values)
+    key.tenant = tenant
+    return key
 
 
 def _limits_beside(tenant: Tenant) -> None:
@@ -106,12 +149,61 @@ def tenant_context_resolve(*, tenant_id: str, user_id: str, api_key: str) -> Ten
     return TenantContext(tenant=tenant, user=user)
 
 
+def principal_context_resolve(*, api_key: str, tenant_id: str = "", user_id: str = "") -> TenantContext:
+    """Authenticate a principal key: its tenant, its user, and the key itself, in one query.
+
+    `tenant_id` and `user_id` are what the caller also named, if anything: a tenant other than the
+    key's is the same 401 as a wrong key; a user other than the key's is 403 user_mismatch, audited.
+    Revocation and expiry are read from the row on every request, so they hold at once everywhere.
+    """
+    public_id = principal_key_public_id(api_key)
+    tenant = next(iter(Tenant.objects.raw(_RESOLVE_PRINCIPAL_SQL, [public_id])), None) if public_id else None
+    if tenant is None:
+        return TenantContext(error=InvalidCredentials())
+    key = _key_beside(tenant)
+    if not api_key_matches(api_key, key.digest) or (tenant_id and _parse_uuid(tenant_id) != tenant.id):
+        return TenantContext(error=InvalidCredentials())
+    now = timezone.now()
+    if key.revoked_at is not None:
+        return TenantContext(error=KeyRevoked())
+    if key.expires_at is not None and key.expires_at <= now:
+        return TenantContext(error=KeyExpired())
+    _limits_beside(tenant)
+    user = _user_beside(tenant)
+    _note_use(key, now)
+    if tenant.suspended_at is not None:
+        return TenantContext(tenant=tenant, user=user, key=key, error=TenantSuspended())
+    if user_id and _parse_uuid(user_id) != user.id:
+        mismatch = Forbidden("X-User-ID names another user than the key's", code="user_mismatch")
+        return TenantContext(tenant=tenant, user=user, key=key, error=mismatch)
+    return TenantContext(tenant=tenant, user=user, key=key)
+
+
+def _note_use(key: PrincipalKey, now) -> None:
+    """Record when the key was last used, to the minute: one write a minute per key at most."""
+    stale = now - LAST_USED_RESOLUTION
+    if key.last_used_at is None or key.last_used_at < stale:
+        PrincipalKey.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=key.pk).update(
+            last_used_at=now
+        )
+        key.last_used_at = now
+
+
+def bearer_token(headers) -> str | None:
+    """The token of `Authorization: Bearer <token>`, or None when the request sends no bearer token."""
+    scheme, _, token = headers.get(AUTHORIZATION_HEADER, "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 def tenant_context_from_headers(headers) -> TenantContext:
-    return tenant_context_resolve(
-        tenant_id=headers.get(TENANT_ID_HEADER, "").strip(),
-        user_id=headers.get(USER_ID_HEADER, "").strip(),
-        api_key=headers.get(API_KEY_HEADER, "").strip(),
-    )
+    """The caller, by whichever key it sent: a principal key (as a bearer token or in X-API-Key), or the tenant key."""
+    tenant_id = headers.get(TENANT_ID_HEADER, "").strip()
+    user_id = headers.get(USER_ID_HEADER, "").strip()
+    bearer = bearer_token(headers)
+    api_key = headers.get(API_KEY_HEADER, "").strip() if bearer is None else bearer
+    if bearer is not None or is_principal_key(api_key):
+        return principal_context_resolve(api_key=api_key, tenant_id=tenant_id, user_id=user_id)
+    return tenant_context_resolve(tenant_id=tenant_id, user_id=user_id, api_key=api_key)
 
 
 class TenantContextLoader:

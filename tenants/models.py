@@ -17,6 +17,13 @@ class Tenant(models.Model):
         null=True, blank=True, help_text="While set, every API call of the tenant is refused (403 tenant_suspended)."
     )
     suspension_reason = models.CharField(max_length=255, blank=True)
+    # Phase 0 clients send the tenant key and name any user; a tenant that has moved its callers onto
+    # principal keys turns this off, and the tenant key then only administers (users and keys).
+    service_key_acts_as_users = models.BooleanField(
+        default=True,
+        help_text="The tenant API key may act as any of the tenant's users. Off: tool and KPI calls need a "
+        "principal key; the tenant key only creates users and keys.",
+    )
 
     class Meta:
         db_table = "gateway_tenants"
@@ -95,3 +102,41 @@ class TenantUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.role})"
+
+
+class PrincipalKey(models.Model):
+    """A key bound to one user of the tenant (a person or an agent): it authenticates that user and no other.
+
+    The secret is shown once; only its SHA-256 digest is kept. `public_id` names the key everywhere else
+    (lists, the audit trail) and is part of the key itself, so a key is found by one indexed lookup.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="principal_keys")
+    user = models.ForeignKey(TenantUser, on_delete=models.PROTECT, related_name="principal_keys")
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    label = models.CharField(max_length=100)
+    # The tool names it may call; null: every tool its user may call.
+    tools = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Refused from this instant on. Empty: never.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Written at most once a minute per key, so using a key costs no write on most requests.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # The key this one replaced: a key is rotated once (a second rotation is refused by the unique constraint).
+    rotated_from = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="rotated_to", editable=False
+    )
+
+    class Meta:
+        db_table = "gateway_principal_keys"
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="principal_keys_tenant_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.prefix})"
+
+    @property
+    def prefix(self) -> str:
+        return f"gwp_{self.public_id}"

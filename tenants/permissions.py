@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from gateway_project.errors import Forbidden
+from tenants.context import TenantContext
 from tenants.models import Role
 
 
@@ -15,6 +16,7 @@ class Permission(StrEnum):
     KPIS_WRITE = "kpis.write"
     KPIS_READ = "kpis.read"
     USERS_WRITE = "users.write"
+    KEYS_WRITE = "keys.write"
 
 
 # What each permission lets a role do, in the 403's words, where the caller names no action of
@@ -24,6 +26,7 @@ PERMISSION_ACTIONS: dict[Permission, str] = {
     Permission.KPIS_WRITE: "write KPIs",
     Permission.KPIS_READ: "read KPIs",
     Permission.USERS_WRITE: "create users",
+    Permission.KEYS_WRITE: "manage API keys",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -58,3 +61,14 @@ def permission_require(*, role: str, permission: Permission, action: str | None 
     if permission not in ROLE_PERMISSIONS.get(role, frozenset()):
         action = action or PERMISSION_ACTIONS[permission]
         raise Forbidden(f"Role '{role}' is not authorized to {action}", code="permission_denied")
+
+
+class PrincipalKeyRequired(Forbidden):
+    default_code = "principal_key_required"
+    default_detail = "This tenant's API key may only create users and keys; call with a principal key"
+
+
+def service_key_check(context: TenantContext, *, administering: bool) -> None:
+    """The tenant key acts as any user only where its tenant allows it; it may always administer."""
+    if context.key is None and not context.tenant.service_key_acts_as_users and not administering:
+        raise PrincipalKeyRequired()

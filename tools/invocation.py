@@ -7,8 +7,8 @@ never a 413; a refusal reads it afterwards only to name the tool in its audit ro
 request's facts for the audit row and its own name. It gets back an
 InvocationResult, or a GatewayError that is already in the audit log if the contract says so.
 
-    key well formed → tenant and key → user → role holds tools.invoke
-      → request read (body, shape) → tool resolved → the tool's roles
+    key well formed → tenant and key → user → the tenant key may act as users → role holds tools.invoke
+      → request read (body, shape) → tool resolved → the key's scope → the tool's roles
       → rate limits: user, tenant, tool → payload schema
       → claim → run → audit + meter + store          (tools/services.py)
 
@@ -25,8 +25,9 @@ from typing import NoReturn
 from audit.services import Attempt, audit_record
 from gateway_project.errors import Forbidden, GatewayError, NotFound, server_failure
 from tenants.context import TenantContext
-from tenants.permissions import Permission, permission_require
+from tenants.permissions import Permission, permission_require, service_key_check
 from tenants.rate_limits import Limit, RateLimited, rate_limit_check, tenant_limits, tool_limit
+from tools.access import tool_access_refusal
 from tools.idempotency import idempotency_key_check
 from tools.providers import tool_resolve
 from tools.services import Invocation, InvocationResult, invocation_execute
@@ -133,6 +134,7 @@ def _admit(progress: _Attempt, *, caller: Callable[[], TenantContext], idempoten
         progress.refuse(context.error)  # suspended, or a user who is not the tenant's
     tenant, user = context.tenant, context.user
     try:
+        service_key_check(context, administering=False)
         permission_require(role=user.role, permission=Permission.TOOLS_INVOKE)
     except Forbidden as refused:
         progress.refuse(refused)
@@ -145,8 +147,9 @@ def _admit(progress: _Attempt, *, caller: Callable[[], TenantContext], idempoten
         tool = tool_resolve(tenant=tenant, name=request.tool_name)
         if tool is None:
             raise NotFound(f"Tool '{request.tool_name}' not found", code="tool_not_found")
-        if user.role not in tool.roles:
-            raise Forbidden(f"Role '{user.role}' is not authorized to call {tool.name}", code="permission_denied")
+        refusal = tool_access_refusal(context=context, tool=tool)
+        if refusal is not None:
+            raise refusal
     except GatewayError as refused:
         # Refused before the tool could count: the attempt still counts for the user and the tenant.
         _within(progress, limits)

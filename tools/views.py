@@ -11,8 +11,7 @@ from audit.services import attempt_from_request
 from gateway_project.api_views import ApiViewMixin
 from gateway_project.errors import GatewayError, ValidationFailed
 from gateway_project.exceptions import gateway_error_from, validation_errors
-from tenants.api_access import TenantHeaderAuthentication, required_headers_check
-from tenants.context import TENANT_HEADERS
+from tenants.api_access import TenantHeaderAuthentication, credential_headers_check
 from tenants.permissions import ANY_TENANT_USER
 from tenants.scoping import TenantScopedViewSet
 from tools.api_docs import invoke_docs, tool_list_docs
@@ -21,8 +20,6 @@ from tools.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from tools.invocation import ToolRequest, invocation_attempt, invocation_caller_check
 from tools.providers import tool_list
 from tools.serializers import InvocationSerializer, ToolSerializer
-
-INVOKE_HEADERS = (*TENANT_HEADERS, IDEMPOTENCY_KEY_HEADER)
 
 
 class ToolCatalogViewSet(TenantScopedViewSet):
@@ -51,7 +48,7 @@ class InvocationViewSet(ApiViewMixin, viewsets.ViewSet):
 
     @invoke_docs
     def create(self, request):
-        required_headers_check(request, INVOKE_HEADERS)
+        credential_headers_check(request, extra=(IDEMPOTENCY_KEY_HEADER,))
         result = invocation_attempt(
             caller=request._request.tenant_context.get,
             idempotency_key=request.headers[IDEMPOTENCY_KEY_HEADER],
@@ -67,7 +64,7 @@ class InvocationViewSet(ApiViewMixin, viewsets.ViewSet):
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         # GET, PUT, ... pass the checks of who is calling, then get 405: not attempts, so neither audited nor counted.
-        required_headers_check(request, INVOKE_HEADERS)
+        credential_headers_check(request, extra=(IDEMPOTENCY_KEY_HEADER,))
         invocation_caller_check(
             caller=request._request.tenant_context.get, idempotency_key=request.headers[IDEMPOTENCY_KEY_HEADER]
         )

@@ -15,6 +15,11 @@ OPERATIONS = {
     ("/healthz", "get"): {200} | ALWAYS,
     ("/v1/tenants", "post"): {201, 403} | BODY | ALWAYS,
     ("/v1/users", "post"): {201, 401, 403, 404, 409, 429} | BODY | ALWAYS,
+    ("/v1/keys", "get"): {200} | AUTHENTICATED | ALWAYS,
+    ("/v1/keys", "post"): {201, 404} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/keys/{key_id}", "get"): {200, 404} | AUTHENTICATED | ALWAYS,
+    ("/v1/keys/{key_id}/revoke", "post"): {200, 404} | AUTHENTICATED | ALWAYS,
+    ("/v1/keys/{key_id}/rotate", "post"): {201, 404, 409} | AUTHENTICATED | BODY | ALWAYS,
     ("/v1/tools", "get"): {200} | AUTHENTICATED | ALWAYS,
     ("/v1/tools/invoke", "post"): {200, 404, 409, 502} | AUTHENTICATED | BODY | ALWAYS,
     ("/v1/kpis", "get"): {200} | AUTHENTICATED | ALWAYS,
@@ -23,7 +28,8 @@ OPERATIONS = {
     ("/v1/kpis/{kpi_id}/points:bulk", "post"): {200, 404} | AUTHENTICATED | BODY | ALWAYS,
     ("/v1/kpis/{kpi_id}/latest", "get"): {200, 404} | AUTHENTICATED | ALWAYS,
 }
-TENANT_SECURITY = [{"TenantId": [], "UserId": [], "ApiKey": []}]
+# Any one of: the tenant key naming the user, a principal key with the tenant, a principal key as a bearer token.
+TENANT_SECURITY = [{"TenantId": [], "UserId": [], "ApiKey": []}, {"TenantId": [], "ApiKey": []}, {"PrincipalKey": []}]
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +78,13 @@ def test_tenant_headers_are_required_exactly_where_the_gateway_checks_them(schem
 
 def test_security_schemes_name_the_headers(schema):
     schemes = schema["components"]["securitySchemes"]
-    assert {name: (s["in"], s["name"]) for name, s in schemes.items()} == {
+    assert {name: (s.get("in"), s.get("name")) for name, s in schemes.items()} == {
         "TenantId": ("header", "X-Tenant-ID"),
         "UserId": ("header", "X-User-ID"),
         "ApiKey": ("header", "X-API-Key"),
+        "PrincipalKey": (None, None),
     }
+    assert (schemes["PrincipalKey"]["type"], schemes["PrincipalKey"]["scheme"]) == ("http", "bearer")
 
 
 def test_idempotency_key_is_a_required_header_on_invoke_only(schema):

@@ -21,6 +21,7 @@ def test_the_role_table_is_the_contracts():
         Permission.KPIS_WRITE,
         Permission.KPIS_READ,
         Permission.USERS_WRITE,
+        Permission.KEYS_WRITE,
     }
     assert ROLE_PERMISSIONS[Role.MEMBER] == {Permission.KPIS_READ}
     assert set(PERMISSION_ACTIONS) == set(Permission)
@@ -37,8 +38,10 @@ def test_unknown_role_holds_nothing():
         permission_require(role="owner", permission=Permission.KPIS_READ)
 
 
-def request_as(role):
-    return SimpleNamespace(user=SimpleNamespace(role=role))
+def request_as(role, *, key=None, service_key_acts_as_users=True):
+    """A request as HasRolePermission sees it: the user, and the context that authenticated it."""
+    tenant = SimpleNamespace(service_key_acts_as_users=service_key_acts_as_users)
+    return SimpleNamespace(user=SimpleNamespace(role=role), auth=SimpleNamespace(tenant=tenant, key=key))
 
 
 def view(action, required):
@@ -74,3 +77,28 @@ def test_a_bare_permission_uses_the_permissions_own_words():
 def test_an_action_that_holds_its_permission_passes_whatever_its_words():
     latest = {"latest": Requirement(Permission.KPIS_READ, "read KPIs")}
     assert HasRolePermission().has_permission(request_as(Role.MEMBER), view("latest", latest))
+
+
+class TestTheTenantKeyWhereItMayNotActAsUsers:
+    """Issue 12: with impersonation off, the tenant key only administers; a principal key still acts."""
+
+    kpis_read = {"list": Permission.KPIS_READ}
+
+    def test_it_is_refused_before_the_role(self):
+        with pytest.raises(Forbidden) as refused:
+            HasRolePermission().has_permission(request_as(Role.ADMIN, service_key_acts_as_users=False),
+                                               view("list", self.kpis_read))  # fmt: skip
+        assert refused.value.code == "principal_key_required"
+
+    def test_it_may_still_administer(self):
+        administering = SimpleNamespace(action="create", required_permissions={"create": Permission.USERS_WRITE},
+                                        administering_actions=("create",))  # fmt: skip
+        assert HasRolePermission().has_permission(request_as(Role.ADMIN, service_key_acts_as_users=False),
+                                                  administering)  # fmt: skip
+
+    def test_a_principal_key_is_not_affected(self):
+        principal = request_as(Role.MEMBER, key=object(), service_key_acts_as_users=False)
+        assert HasRolePermission().has_permission(principal, view("list", self.kpis_read))
+
+    def test_by_default_the_tenant_key_acts_as_any_user(self):
+        assert HasRolePermission().has_permission(request_as(Role.MEMBER), view("list", self.kpis_read))

@@ -316,9 +316,9 @@ class TestRefusedTool:
 
         error = refused(acme_admin, body)
 
-        assert (error.status_code, error.code, error.outcome) == (403, "permission_denied", "denied")
+        assert (error.status_code, error.code, error.outcome) == (403, "role_not_allowed", "denied")
         assert error.detail == "Role 'admin' is not authorized to call test_members_only"
-        assert audit_rows() == [audited(acme_admin, "denied", 403, "permission_denied", body=body)]
+        assert audit_rows() == [audited(acme_admin, "denied", 403, "role_not_allowed", body=body)]
         assert_nothing_stored_or_metered()
 
     def test_a_role_holding_tools_invoke_but_not_among_the_tools_roles_is_denied(self, acme_admin, monkeypatch):
@@ -331,9 +331,9 @@ class TestRefusedTool:
 
         error = refused(actor, body)
 
-        assert (error.status_code, error.code) == (403, "permission_denied")
+        assert (error.status_code, error.code) == (403, "role_not_allowed")
         assert error.detail == "Role 'invoker' is not authorized to call kpi_summary"
-        assert audit_rows() == [audited(actor, "denied", 403, "permission_denied", body=body)]
+        assert audit_rows() == [audited(actor, "denied", 403, "role_not_allowed", body=body)]
 
     def test_a_payload_the_tools_schema_refuses_is_a_422_error(self, acme_admin):
         body = {"tool_name": "kpi_summary", "payload": {"window_days": 0}}
@@ -423,7 +423,7 @@ class TestRateLimits:
 
         codes = [refused(acme_admin, {"tool_name": "test_members_only"}, key=f"k{n}").code for n in range(3)]
 
-        assert codes == ["permission_denied"] * 3
+        assert codes == ["role_not_allowed"] * 3
 
     def test_a_replay_counts_against_the_limits(self, acme_admin, settings):
         settings.GATEWAY_RATE_LIMIT_USER_PER_MINUTE = 2
