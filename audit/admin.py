@@ -147,8 +147,8 @@ class AuditLogAdmin(ReadOnlyLedgerAdmin):
     )
     fields = ["created_at_utc", "tenant", "seq", "outcome", "action", "channel", "tool_name", "status_code",
               "error_code", "request_id", "idempotency_key", "user", "presented_user_id", "units", "duration_ms",
-              "client_ip", "user_agent", "api_key_fingerprint", "payload_fingerprint", "chain_version", "prev_hash",
-              "row_hash"]  # fmt: skip
+              "client_ip", "user_agent", "api_key_fingerprint", "api_key_id", "payload_fingerprint", "chain_version",
+              "prev_hash", "row_hash"]  # fmt: skip
     csv_columns = [
         "created_at",
         "tenant_id",
@@ -166,6 +166,7 @@ class AuditLogAdmin(ReadOnlyLedgerAdmin):
         "client_ip",
         "user_agent",
         "row_hash",
+        "api_key_id",
     ]
 
     @admin.display(description="status", ordering="status_code")

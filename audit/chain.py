@@ -22,7 +22,8 @@ GENESIS_HASH = "0" * 64
 # The rule: to hash another field, add a version (the previous one's fields and the new ones) and
 # make it CHAIN_VERSION; never edit a version that rows were written with (audit/tests/test_chain.py
 # pins every version's known answers). The version is itself hashed from version 3 on, so a row
-# cannot be passed off as an older version that did not cover some field.
+# cannot be passed off as an older version that did not cover some field. When the new field's
+# column is added under rows already written, name the value they get in UNCHAINED_DEFAULTS.
 _V1 = (
     "tenant_id", "seq", "prev_hash", "user_id", "presented_user_id", "outcome", "action", "tool_name",
     "request_id", "idempotency_key", "status_code", "error_code", "client_ip", "user_agent",
@@ -32,12 +33,19 @@ CHAIN_VERSIONS: dict[int, tuple[str, ...]] = {
     1: _V1,  # the first release
     2: (*_V1, "units"),  # audit migration 0006: the units the usage row meters
     3: (*_V1, "units", "chain_version", "channel"),  # the channel the call came through (rest, mcp, ...)
+    4: (*_V1, "units", "chain_version", "channel", "api_key_id"),  # audit 0010: the principal key's public id
 }
-CHAIN_VERSION = 3
+CHAIN_VERSION = 4
 # Every column whose change must be detectable in the rows written now, in the form the hash reads it.
 CHAINED_FIELDS = CHAIN_VERSIONS[CHAIN_VERSION]
+# What a column holds in every row whose version does not hash it: what its migration gave the rows
+# already there. Verification names any other value as a change, so a row cannot be made to claim
+# something its release never recorded (a principal key, before there were any).
+UNCHAINED_DEFAULTS: dict[str, object] = {"api_key_id": ""}
 # What a row needs read back to be verified under any version.
-VERIFIED_FIELDS = tuple(dict.fromkeys(field for fields in CHAIN_VERSIONS.values() for field in fields))
+VERIFIED_FIELDS = tuple(
+    dict.fromkeys([*(field for fields in CHAIN_VERSIONS.values() for field in fields), *UNCHAINED_DEFAULTS])
+)
 
 
 class UnknownChainVersion(ValueError):

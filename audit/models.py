@@ -72,6 +72,9 @@ class AuditLog(AppendOnlyModel):
     user_agent = models.CharField(max_length=512, blank=True)
     # Which key was used (a digest prefix, never the key) and which body was sent (SHA-256).
     api_key_fingerprint = models.CharField(max_length=16, blank=True)
+    # The public id of the principal key that authenticated the call (tenants.models.PrincipalKey,
+    # shown as gwp_<id>; never the secret); empty for the tenant key, or when no key matched.
+    api_key_id = models.CharField("principal key", max_length=32, blank=True, default="")
     payload_fingerprint = models.CharField(max_length=64, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     # What the usage row for this success meters (0 otherwise): the chain vouches for the ledger.

@@ -73,8 +73,12 @@ def audit_record(
     created_at: datetime | None = None,
     duration_ms: int | None = None,
     channel: str = "rest",
+    api_key_id: str = "",
 ) -> int:
     """Append one row to the tenant's audit chain; returns its `seq`.
+
+    `api_key_id` is the public id of the principal key that authenticated the call ("" for the
+    tenant key, or when no key matched); never the key itself.
 
     Reads the chain head, then inserts at head + 1 with ON CONFLICT DO NOTHING.
     Unique (tenant, seq) makes a fork impossible on every database. Writers queue
@@ -105,6 +109,7 @@ def audit_record(
         "created_at": created_at or timezone.now(),
         "chain_version": CHAIN_VERSION,
         "channel": channel,
+        "api_key_id": _printable(api_key_id, 32),
     }
     # Outside a transaction (a rejection's audit row) open one, so the lock has something to last for.
     with nullcontext() if connection.in_atomic_block else transaction.atomic():

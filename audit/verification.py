@@ -10,6 +10,7 @@ from audit.chain import (
     CHAIN_VERSIONS,
     GENESIS_HASH,
     SEAL_VERSIONS,
+    UNCHAINED_DEFAULTS,
     VERIFIED_FIELDS,
     audit_row_hash,
     audit_seal_hash,
@@ -59,6 +60,11 @@ def _row_break(tenant: str, row: dict, expected_seq: int, expected_prev: str) ->
         return ChainBreak(tenant, seq, row["id"], "changed", detail)
     if audit_row_hash(row) != row["row_hash"]:
         return ChainBreak(tenant, seq, row["id"], "changed", f"row {seq} does not match its HMAC")
+    hashed = CHAIN_VERSIONS[row["chain_version"]]
+    for name, default in UNCHAINED_DEFAULTS.items():
+        if name not in hashed and row[name] != default:
+            detail = f"row {seq} holds a value in {name}, which its chain version {row['chain_version']} did not record"
+            return ChainBreak(tenant, seq, row["id"], "changed", detail)
     if seq != expected_seq:
         gap = f"row {expected_seq}" if seq == expected_seq + 1 else f"rows {expected_seq}..{seq - 1}"
         return ChainBreak(tenant, expected_seq, None, "removed", f"{gap} missing before row {seq}")

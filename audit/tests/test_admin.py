@@ -164,6 +164,15 @@ class TestCsvExport:
         assert {row["tenant_name"] for row in rows} == {"Acme"}
         assert [int(row["seq"]) for row in rows] == [1, 2, 3, 4]
 
+    def test_exports_the_principal_key_last(self, admin_client, acme_admin):
+        record_audit(acme_admin, api_key_id="5f2b9c0e7a4d1386")
+        record_audit(acme_admin)  # the tenant key: no principal key
+
+        rows = export(admin_client, AUDIT_LIST, select_across=True, ids=[AuditLog.objects.first().pk])
+
+        assert list(rows[0])[-1] == "api_key_id"
+        assert sorted(row["api_key_id"] for row in rows) == ["", "5f2b9c0e7a4d1386"]
+
     def test_exports_usage(self, admin_client, ledger):
         rows = export(admin_client, USAGE_LIST, select_across=True, ids=[UsageEvent.objects.first().pk])
         assert len(rows) == 3
@@ -341,6 +350,17 @@ class TestTimesSayUtc:
         page = admin_client.get(reverse(f"admin:audit_{model._meta.model_name}_change", args=[row.pk])).content
         assert b"Time (UTC):" in page
         assert b"Created at" not in page
+
+
+@pytest.mark.django_db
+def test_a_rows_page_names_its_principal_key_after_the_key_fingerprint(admin_client, acme_admin):
+    record_audit(acme_admin, api_key_id="5f2b9c0e7a4d1386", attempt=attempt(api_key_fingerprint="0123456789abcdef"))
+    row = AuditLog.objects.get()
+
+    page = admin_client.get(reverse("admin:audit_auditlog_change", args=[row.pk])).content.decode()
+
+    fingerprint, key = page.index("0123456789abcdef"), page.index("Principal key:")
+    assert fingerprint < key < page.index("5f2b9c0e7a4d1386") < page.index("Payload fingerprint:")
 
 
 @pytest.mark.django_db

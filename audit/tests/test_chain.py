@@ -12,9 +12,17 @@ needs a new chain version that verification reads alongside the old one, and
 these vectors stay as the old version's answers. Every chain version keeps its
 vectors: version 1's were computed with the first release's audit/chain.py itself
 (git 142dee0), version 2's when units joined the hash, version 3's when the
-version and the channel did.
+version and the channel did, version 4's when the principal key's public id
+did. Version 4's were computed without the project's code: a standalone
+HMAC-SHA256 over JSON documents whose values were canonicalised by hand (UTC
+ISO timestamps, uuid strings, the IPv6 address compressed; keys sorted, no
+spaces, ASCII escapes), which reproduced version 3's pinned rows and seal
+before it computed version 4's. The first version-4 row's document is spelled
+out below (V4_FIRST_ROW_DOCUMENT), so its digest can be checked by hand.
 """
 
+import hashlib
+import hmac
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -35,6 +43,7 @@ from audit.chain import (
 )
 from audit.models import AuditLog
 from audit.services import Attempt, audit_record, usage_record
+from audit.tests.helpers import record_audit
 from audit.verification import audit_chain_verify
 from tenants.models import Tenant, TenantUser
 
@@ -67,6 +76,26 @@ V3_ROW_HASHES = (
     "627fe997d03dad17deb322d8f46859515e23687b99f8cdf7e437bfc287bb0813",
 )
 V3_SEAL_HASH = "64e3e27b8ceacdc4870cfb31f62d3403191d7bccc948c1469fc0d29d4f4b2b7e"
+# Version 4: the same rows chained under version 4, with the public id of the principal key each was
+# made with (the denial's with the tenant key: none); and the seal over them.
+V4_ROW_HASHES = (
+    "45b59d861700817eb337e2b977875210eb800c5ee48591470f08528fd3f20a79",
+    "814585dbd740fb42133175dec30a2a15639bac658017187a10c29123bfaa1bdd",
+    "50531f33d1eaaa5ad71f5b14d379a9a0e26eaeb4d6d96afb1f2dcce2fa7a36ec",
+)
+V4_SEAL_HASH = "a88bb306406ead8c6abc5c8fbbdf117f8b8c6ca93ad611a6d1f64c7f91f7b0e3"
+# What version 4 hashes of the first row, byte for byte: HMAC-SHA256 of this under KAT_KEY is V4_ROW_HASHES[0].
+V4_FIRST_ROW_DOCUMENT = (
+    b'{"action":"tools.invoke","api_key_fingerprint":"0123456789abcdef","api_key_id":"5f2b9c0e7a4d1386",'
+    b'"chain_version":4,"channel":"rest","client_ip":"192.0.2.1","created_at":"2026-01-02T03:04:05.678901+00:00",'
+    b'"duration_ms":12,"error_code":"","idempotency_key":"kat-1","outcome":"success",'
+    b'"payload_fingerprint":"6703573a2abac9856b5df407545ed3a46283c8414aac75c1e2c8e07cbaeb653c",'
+    b'"presented_user_id":"7e1a0000-0000-4000-8000-0000000000a1",'
+    b'"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",'
+    b'"request_id":"7e1a0000-0000-4000-8000-0000000000f1","seq":1,"status_code":200,'
+    b'"tenant_id":"7e1a0000-0000-4000-8000-000000000001","tool_name":"echo","units":1,"user_agent":"curl/8.5.0",'
+    b'"user_id":"7e1a0000-0000-4000-8000-0000000000a1"}'
+)
 
 ROWS = (
     {  # a metered success with every field set
@@ -149,6 +178,13 @@ V3_ROWS = tuple(
     {**row, "prev_hash": previous, "chain_version": 3, "channel": channel}
     for row, previous, channel in zip(ROWS, (GENESIS_HASH, *V3_ROW_HASHES[:2]), V3_CHANNELS, strict=True)
 )
+V4_API_KEY_IDS = ("5f2b9c0e7a4d1386", "", "0123456789abcdef")
+V4_ROWS = tuple(
+    {**row, "prev_hash": previous, "chain_version": 4, "api_key_id": key_id}
+    for row, previous, key_id in zip(V3_ROWS, (GENESIS_HASH, *V4_ROW_HASHES[:2]), V4_API_KEY_IDS, strict=True)
+)
+# Each chain version's known answers for the three rows.
+KNOWN_ANSWERS = {1: V1_ROW_HASHES, 2: ROW_HASHES, 3: V3_ROW_HASHES, 4: V4_ROW_HASHES}
 
 
 @pytest.fixture(autouse=True)
@@ -158,15 +194,18 @@ def kat_key(settings):
 
 def test_the_vectors_set_every_hashed_field():
     assert all(set(row) == set(CHAIN_VERSIONS[2]) for row in ROWS)
-    assert all(set(row) == set(CHAIN_VERSIONS[3]) == set(CHAINED_FIELDS) for row in V3_ROWS)
+    assert all(set(row) == set(CHAIN_VERSIONS[3]) for row in V3_ROWS)
+    assert all(set(row) == set(CHAIN_VERSIONS[4]) == set(CHAINED_FIELDS) for row in V4_ROWS)
     assert set(SEAL) == set(SEALED_FIELDS)
 
 
 def test_every_chain_version_has_vectors():
     """A new chain version comes with its own known answers here, and so do the old ones, forever."""
-    assert set(CHAIN_VERSIONS) == {1, 2, 3} and CHAIN_VERSION == 3
+    assert set(KNOWN_ANSWERS) == set(CHAIN_VERSIONS) == {1, 2, 3, 4}
+    assert CHAIN_VERSION == max(CHAIN_VERSIONS) == 4
     assert CHAIN_VERSIONS[2] == (*CHAIN_VERSIONS[1], "units")
     assert CHAIN_VERSIONS[3] == (*CHAIN_VERSIONS[2], "chain_version", "channel")
+    assert CHAIN_VERSIONS[4] == (*CHAIN_VERSIONS[3], "api_key_id")
 
 
 @pytest.mark.parametrize(
@@ -193,13 +232,39 @@ def test_version_3_row_hash_known_answers(row, expected):
     assert audit_row_hash(row) == expected
 
 
+@pytest.mark.parametrize(
+    ("row", "expected"), list(zip(V4_ROWS, V4_ROW_HASHES, strict=True)), ids=["success", "denial", "error"]
+)
+def test_version_4_row_hash_known_answers(row, expected):
+    assert audit_row_hash(row) == expected
+    assert audit_row_hash(row, version=4) == expected
+
+
+def test_version_4_first_row_document_is_what_is_pinned():
+    """The pinned digest is the HMAC of the document spelled out above: checkable without audit/chain.py."""
+    assert hmac.new(KAT_KEY.encode(), V4_FIRST_ROW_DOCUMENT, hashlib.sha256).hexdigest() == V4_ROW_HASHES[0]
+
+
 def test_a_row_claiming_an_older_version_hashes_differently():
     """The version is hashed from version 3 on: passing a row off as version 2 changes its digest."""
     assert audit_row_hash({**V3_ROWS[0], "chain_version": 2}) != V3_ROW_HASHES[0]
+    # Nor can a version 4 row pass as version 3, which does not cover the key it names.
+    assert audit_row_hash({**V4_ROWS[0], "chain_version": 3}) != V4_ROW_HASHES[0]
 
 
-def test_seal_hash_known_answer():
-    assert audit_seal_hash(SEAL) == SEAL_HASH
+def test_the_key_id_is_hashed_even_when_empty():
+    """An empty key id (the tenant key) is hashed as such: naming a key afterwards changes the digest."""
+    assert V4_ROWS[1]["api_key_id"] == ""
+    assert audit_row_hash({**V4_ROWS[1], "api_key_id": "5f2b9c0e7a4d1386"}) != V4_ROW_HASHES[1]
+
+
+@pytest.mark.parametrize(
+    ("last_row_hash", "expected"),
+    [(ROW_HASHES[2], SEAL_HASH), (V3_ROW_HASHES[2], V3_SEAL_HASH), (V4_ROW_HASHES[2], V4_SEAL_HASH)],
+    ids=["over-version-2", "over-version-3", "over-version-4"],
+)
+def test_seal_hash_known_answer(last_row_hash, expected):
+    assert audit_seal_hash({**SEAL, "last_row_hash": last_row_hash}) == expected
 
 
 def test_payload_fingerprint_known_answer():
@@ -212,7 +277,7 @@ def test_rows_and_seal_written_and_read_back_keep_their_known_answers(monkeypatc
     verification recomputes from the stored columns, are still the pinned digests."""
     tenant = baker.make(Tenant, id=TENANT_ID)
     user = baker.make(TenantUser, id=USER_ID, tenant=tenant)
-    for row, raw_fingerprint in zip(V3_ROWS, (BODY_SHA256, "", BODY_SHA256), strict=True):
+    for row, raw_fingerprint in zip(V4_ROWS, (BODY_SHA256, "", BODY_SHA256), strict=True):
         audit_record(
             tenant=tenant,
             user=user if row["user_id"] else None,
@@ -233,13 +298,24 @@ def test_rows_and_seal_written_and_read_back_keep_their_known_answers(monkeypatc
             created_at=row["created_at"],
             duration_ms=row["duration_ms"],
             channel=row["channel"],
+            api_key_id=row["api_key_id"],
         )
     usage_record(tenant=tenant, user=user, tool_name="echo", units=1, request_id=ROWS[0]["request_id"])
     monkeypatch.setattr(sealing, "timezone", SimpleNamespace(now=lambda: SEAL["created_at"]))
     seal = sealing.audit_seal(tenant=tenant)
 
     stored = list(AuditLog.objects.filter(tenant=tenant).order_by("seq").values("row_hash", *CHAINED_FIELDS))
-    assert [row["row_hash"] for row in stored] == list(V3_ROW_HASHES)
-    assert [audit_row_hash(row) for row in stored] == list(V3_ROW_HASHES)
-    assert seal.seal_hash == V3_SEAL_HASH
+    assert [row["row_hash"] for row in stored] == list(V4_ROW_HASHES)
+    assert [audit_row_hash(row) for row in stored] == list(V4_ROW_HASHES)
+    assert [row["chain_version"] for row in stored] == [CHAIN_VERSION] * 3
+    assert seal.seal_hash == V4_SEAL_HASH
     assert audit_chain_verify(tenant=tenant).intact
+
+
+@pytest.mark.django_db
+def test_the_key_id_is_stored_printable_and_at_most_32_characters(acme_admin):
+    """What the pipeline passes is the matched key's public id; the row still keeps only what it can store."""
+    record_audit(acme_admin, metered=True, api_key_id="gwp\x00\x07" + "a" * 40)
+
+    assert AuditLog.objects.get(tenant=acme_admin.tenant).api_key_id == "gwp" + "a" * 27
+    assert audit_chain_verify(tenant=acme_admin.tenant).intact

@@ -94,9 +94,9 @@ class TestTampering:
         tamper(
             "INSERT INTO audit_logs (tenant_id, seq, prev_hash, row_hash, presented_user_id, outcome, action, "
             "tool_name, request_id, idempotency_key, status_code, error_code, user_agent, api_key_fingerprint, "
-            "payload_fingerprint, units, created_at, chain_version, channel) "
+            "payload_fingerprint, units, created_at, chain_version, channel, api_key_id) "
             "SELECT tenant_id, seq + 1, row_hash, %s, '', 'error', 'tools.invoke', 'echo', %s, '', 200, '', '', "
-            "'', '', 0, created_at, chain_version, channel FROM audit_logs WHERE id = %s",
+            "'', '', 0, created_at, chain_version, channel, '' FROM audit_logs WHERE id = %s",
             "f" * 64,
             uuid.uuid4().hex if connection.vendor == "sqlite" else str(uuid.uuid4()),
             last.id,
@@ -164,7 +164,7 @@ class TestCommand:
             "intact": True,
             "tenants": 2,
             "rows": 8,
-            "rows_by_chain_version": {"3": 8},
+            "rows_by_chain_version": {"4": 8},
             "seals": 0,
             "first_break": None,
             "breaks": [],

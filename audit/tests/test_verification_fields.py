@@ -80,7 +80,12 @@ ROW_EDITS = (
     Edit("created_at", one_microsecond_later),
     # Passed off as an older version, whose field list would not cover the channel.
     Edit("chain_version", lambda scene: 2),
+    # Passed off as version 3, whose field list would not cover the key id.
+    Edit("chain_version", lambda scene: 3, "3"),
     Edit("channel", lambda scene: "mcp"),
+    # Another principal key's call; the tenant key's (no key id).
+    Edit("api_key_id", lambda scene: "fedcba9876543210", "another"),
+    Edit("api_key_id", lambda scene: "", "none"),
 )
 
 SEAL_EDITS = (
@@ -132,7 +137,7 @@ class TestEveryChainedField:
             record_audit(outsider, metered=True)
         record_audit(
             acme_admin, metered=True, units=3, idempotency_key="key-5", payload_fingerprint="ab" * 32,
-            duration_ms=12, attempt=attempt(
+            duration_ms=12, api_key_id="5f2b9c0e7a4d1386", attempt=attempt(
                 client_ip="192.0.2.5", user_agent="curl/8.5.0", presented_user_id=str(acme_admin.user.id),
                 api_key_fingerprint="0123456789abcdef",
             ),
