@@ -41,7 +41,11 @@ CHAINED_FIELDS = CHAIN_VERSIONS[CHAIN_VERSION]
 # What a column holds in every row whose version does not hash it: what its migration gave the rows
 # already there. Verification names any other value as a change, so a row cannot be made to claim
 # something its release never recorded (a principal key, before there were any).
-UNCHAINED_DEFAULTS: dict[str, object] = {"api_key_id": ""}
+UNCHAINED_DEFAULTS: dict[str, object] = {
+    "units": 0,  # version 1: the first release metered nothing in the audit row
+    "channel": "rest",  # versions 1 and 2: every call came through the REST API
+    "api_key_id": "",  # versions 1 to 3: there were no principal keys
+}
 # What a row needs read back to be verified under any version.
 VERIFIED_FIELDS = tuple(
     dict.fromkeys([*(field for fields in CHAIN_VERSIONS.values() for field in fields), *UNCHAINED_DEFAULTS])

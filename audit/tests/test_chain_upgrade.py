@@ -119,6 +119,8 @@ def test_verify_audit_counts_the_rows_of_each_version(upgraded_trail):
     [
         (1, "outcome = 'denied'"),  # a first-release row edited
         (3, "status_code = 500"),  # a second-release row edited
+        (1, "units = 3"),  # a first-release row made to meter units, which that release never recorded
+        (3, "channel = 'mcp'"),  # a second-release row made to claim a channel it did not have
         (3, "units = 7"),  # what only the second release hashed
         (3, "chain_version = 1"),  # passed off as the first release, which did not hash units
         (2, "chain_version = 2"),
