@@ -1,8 +1,13 @@
-"""List filters for the console's pages that offer tenants: suspended tenants are hidden unless asked for."""
+"""List filters for the console's pages that offer tenants (suspended tenants are hidden unless asked for),
+and the principal keys' status, which the key list shows and filters by."""
 
 import uuid
+from datetime import datetime
 
 from django.contrib import admin
+from django.db import models
+from django.db.models import Case, CharField, Q, Value, When
+from django.utils import timezone
 
 from tenants.models import Tenant
 
@@ -27,7 +32,7 @@ class TenantFilter(admin.RelatedFieldListFilter):
 
     def field_choices(self, field, request, model_admin):
         show_suspended = self.show_suspended_kwarg in self.used_parameters
-        selected = {str(tenant_id) for tenant_id in _uuids(self.lookup_val or [])}
+        selected = {str(tenant_id) for tenant_id in uuids(self.lookup_val or [])}
         # One query, as Django's own filter makes: every tenant, the suspended ones counted if not offered.
         tenants = Tenant.objects.order_by("name", "id").only("id", "name", "suspended_at")
         choices = []
@@ -74,7 +79,7 @@ class SuspendedFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _uuids(values: list[str]) -> list[uuid.UUID]:
+def uuids(values: list[str]) -> list[uuid.UUID]:
     """The values that are tenant ids; anything else selects nothing (and Django's lookup refuses it)."""
     parsed = []
     for value in values:
@@ -83,3 +88,44 @@ def _uuids(values: list[str]) -> list[uuid.UUID]:
         except ValueError:
             continue
     return parsed
+
+
+class KeyStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ROTATED = "rotated", "Rotated"  # has a successor; works until its expiry (the grace period), then not
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+def key_status_conditions(now: datetime) -> dict[KeyStatus, Q]:
+    """Which principal keys are in each status at `now`; each key is in exactly one, first match wins:
+    revoked, then rotated, then expired, else active. The list's column and its filter both read these."""
+    revoked = Q(revoked_at__isnull=False)
+    rotated = Q(revoked_at__isnull=True, rotated_to__isnull=False)
+    expired = Q(revoked_at__isnull=True, rotated_to__isnull=True, expires_at__lte=now)
+    active = Q(revoked_at__isnull=True, rotated_to__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    return {
+        KeyStatus.REVOKED: revoked,
+        KeyStatus.ROTATED: rotated,
+        KeyStatus.EXPIRED: expired,
+        KeyStatus.ACTIVE: active,
+    }
+
+
+def key_status(now: datetime) -> Case:
+    """Each principal key's status as a column of the query that reads it: no query per row."""
+    whens = [When(condition, then=Value(status.value)) for status, condition in key_status_conditions(now).items()]
+    return Case(*whens, output_field=CharField())
+
+
+class KeyStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return KeyStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() not in KeyStatus.values:
+            return queryset  # anything else (a NUL, a typo) filters nothing
+        return queryset.filter(key_status_conditions(timezone.now())[KeyStatus(self.value())])

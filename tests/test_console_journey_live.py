@@ -33,6 +33,7 @@ LISTS = [
     "/admin/tenants/tenant/",
     "/admin/tenants/tenantuser/",
     "/admin/kpis/kpidefinition/",
+    "/admin/tenants/principalkey/",
 ]
 # Whether the page, or the table of a list inside it, is wider than the window.
 SCROLLS_SIDEWAYS = """() => {
@@ -110,7 +111,7 @@ def test_the_operator_journey_at_1366(gateway_server, console, tmp_path):
             page.screenshot(path=shots / "tenant-hub.png", full_page=True)
             links = page.locator("#tenant-hub a")
             targets = [links.nth(index).get_attribute("href") for index in range(links.count())]
-            assert len(targets) == 5
+            assert len(targets) == 6
             for target in targets:
                 assert page.goto(f"{gateway_server}{target}").status == 200, target
                 assert str(acme.tenant.pk) in page.url

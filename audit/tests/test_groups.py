@@ -127,10 +127,13 @@ def permissions_of(name: str) -> set[str]:
     return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
 
 
-AUDITOR_PERMISSIONS = {"view_auditlog", "view_usageevent", "view_auditseal", "view_idempotencykey", "view_tenant",
+# What audit migration 0008 grants; tenants migration 0006 adds the principal keys' on top.
+GROUPS_0008_AUDITOR = {"view_auditlog", "view_usageevent", "view_auditseal", "view_idempotencykey", "view_tenant",
                        "view_tenantuser", "view_kpidefinition"}  # fmt: skip
-OPERATOR_PERMISSIONS = AUDITOR_PERMISSIONS | {"add_tenant", "change_tenant", "add_tenantuser", "change_tenantuser",
+GROUPS_0008_OPERATOR = GROUPS_0008_AUDITOR | {"add_tenant", "change_tenant", "add_tenantuser", "change_tenantuser",
                                               "add_kpidefinition", "change_kpidefinition"}  # fmt: skip
+AUDITOR_PERMISSIONS = GROUPS_0008_AUDITOR | {"view_principalkey"}
+OPERATOR_PERMISSIONS = GROUPS_0008_OPERATOR | {"view_principalkey", "add_principalkey", "change_principalkey"}
 
 
 @pytest.mark.django_db
@@ -151,10 +154,10 @@ def test_the_migration_reverses_and_runs_where_the_groups_exist():
         executor.migrate([WITH_GROUPS])
 
         assert Group.objects.filter(name="Auditors").count() == 1
-        assert permissions_of("Auditors") == AUDITOR_PERMISSIONS | {"view_user"}
-        assert permissions_of("Operators") == OPERATOR_PERMISSIONS
+        assert permissions_of("Auditors") == GROUPS_0008_AUDITOR | {"view_user"}
+        assert permissions_of("Operators") == GROUPS_0008_OPERATOR
 
         # And again, as a second run would: nothing doubles.
         groups_migration.create_groups(installed_apps, None)
         assert Group.objects.filter(name__in=["Auditors", "Operators"]).count() == 2
-        assert permissions_of("Operators") == OPERATOR_PERMISSIONS
+        assert permissions_of("Operators") == GROUPS_0008_OPERATOR

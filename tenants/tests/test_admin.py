@@ -347,7 +347,7 @@ class TestTenantHub:
         response = self.change_page(admin_client, acme_admin.tenant)
 
         links = hub_links(response)
-        assert list(links) == ["Dashboard", "Audit log", "Usage", "KPIs", "Users"]
+        assert list(links) == ["Dashboard", "Audit log", "Usage", "KPIs", "Users", "API keys"]
         for url in links.values():
             assert f'href="{url}"'.replace("&", "&amp;").encode() in response.content
         tenant_id = str(acme_admin.tenant.pk)
@@ -406,7 +406,7 @@ class TestTenantHub:
         with django_assert_max_num_queries(5):
             response = self.change_page(admin_client, tenant)
 
-        assert len(hub_links(response)) == 5
+        assert len(hub_links(response)) == 6
         assert len(response.context["hub"].usage.groups) == 12
 
 
