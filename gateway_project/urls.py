@@ -10,7 +10,7 @@ from gateway_project.landing import landing_view
 from gateway_project.openapi import same_host_only
 from kpis.views import KpiViewSet
 from tenants.views import PrincipalKeyViewSet, TenantViewSet, UserViewSet
-from tools.views import InvocationViewSet, ToolCatalogViewSet
+from tools.views import AccessViewSet, InvocationViewSet, ToolCatalogViewSet, ToolPolicyViewSet
 
 
 # The documents' own views, answering OPTIONS like every API view instead of a 405 that lists OPTIONS.
@@ -32,6 +32,8 @@ router.register("users", UserViewSet, basename="user")
 router.register("keys", PrincipalKeyViewSet, basename="key")
 router.register("tools", ToolCatalogViewSet, basename="tool")
 router.register("kpis", KpiViewSet, basename="kpi")
+router.register("tool-policies", ToolPolicyViewSet, basename="tool-policy")
+router.register("access", AccessViewSet, basename="access")
 
 urlpatterns = [
     path("", landing_view, name="landing"),

@@ -1,5 +1,6 @@
 """Who is calling: the tenant and user named by the request headers, resolved once."""
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +13,7 @@ from gateway_project.db import db_value, python_value
 from gateway_project.errors import Forbidden, GatewayError, InvalidCredentials
 from tenants.api_keys import api_key_matches, is_principal_key, principal_key_public_id
 from tenants.models import PrincipalKey, Tenant, TenantLimits, TenantUser
+from tenants.tool_policy import tool_policies_attach, tool_policies_column
 
 TENANT_ID_HEADER = "X-Tenant-ID"
 USER_ID_HEADER = "X-User-ID"
@@ -69,26 +71,33 @@ _LIMITS_COLUMNS = ", ".join(
 )
 # One statement for every caller: the named tenant with its own limits, and beside it the named user wherever
 # that user lives, so a user of another tenant is told apart from no user at all.
-_RESOLVE_SQL = f"""
+_RESOLVE_SQL = """
     SELECT t.*, u.id AS user_id, u.tenant_id AS user_tenant_id, u.email AS user_email,
-           u.role AS user_role, u.created_at AS user_created_at, {_LIMITS_COLUMNS}
+           u.role AS user_role, u.created_at AS user_created_at, {limits}, {policies}
     FROM gateway_tenants t LEFT JOIN gateway_users u ON u.id = %s
          LEFT JOIN gateway_tenant_limits l ON l.tenant_id = t.id
     WHERE t.id = %s
-"""  # noqa: S608 - the columns come from model metadata; every value is a parameter
+"""
 _USER_COLUMNS = ("id", "tenant_id", "email", "role", "created_at")
 
 
 _KEY_COLUMNS = ", ".join(f"k.{field.column} AS key_{field.attname}" for field in PrincipalKey._meta.concrete_fields)
 # A principal key names its tenant and its user: one statement finds all three, and the tenant's limits.
-_RESOLVE_PRINCIPAL_SQL = f"""
+_RESOLVE_PRINCIPAL_SQL = """
     SELECT t.*, u.id AS user_id, u.tenant_id AS user_tenant_id, u.email AS user_email,
-           u.role AS user_role, u.created_at AS user_created_at, {_LIMITS_COLUMNS}, {_KEY_COLUMNS}
+           u.role AS user_role, u.created_at AS user_created_at, {limits}, {policies}, {keys}
     FROM gateway_principal_keys k JOIN gateway_tenants t ON t.id = k.tenant_id
          JOIN gateway_users u ON u.id = k.user_id
          LEFT JOIN gateway_tenant_limits l ON l.tenant_id = t.id
     WHERE k.public_id = %s
-"""  # noqa: S608 - the columns come from model metadata; every value is a parameter
+"""
+
+
+@functools.cache
+def _statement(template: str) -> str:
+    """A resolving statement for this process's database: the policies' JSON aggregate differs by vendor.
+    The columns come from model metadata; every value is a parameter."""
+    return template.format(limits=_LIMITS_COLUMNS, policies=tool_policies_column(), keys=_KEY_COLUMNS)
 
 
 def _key_beside(tenant: Tenant) -> PrincipalKey:
@@ -98,6 +107,12 @@ def _key_beside(tenant: Tenant) -> PrincipalKey:
     key = PrincipalKey.from_db(connection.alias, [field.attname for field in fields], values)
     key.tenant = tenant
     return key
+
+
+def _beside(tenant: Tenant) -> None:
+    """What the query read beside the tenant, kept on it: its limits and its tool policies."""
+    _limits_beside(tenant)
+    tool_policies_attach(tenant, tenant.tool_policies_json)
 
 
 def _limits_beside(tenant: Tenant) -> None:
@@ -131,10 +146,10 @@ def tenant_context_resolve(*, tenant_id: str, user_id: str, api_key: str) -> Ten
         return TenantContext(error=InvalidCredentials())
     user_uuid = _parse_uuid(user_id)
     params = [db_value(TenantUser, "id", user_uuid), db_value(Tenant, "id", tenant_uuid)]
-    tenant = next(iter(Tenant.objects.raw(_RESOLVE_SQL, params)), None)
+    tenant = next(iter(Tenant.objects.raw(_statement(_RESOLVE_SQL), params)), None)
     if tenant is None or not api_key_matches(api_key, tenant.api_key_digest):
         return TenantContext(error=InvalidCredentials())
-    _limits_beside(tenant)
+    _beside(tenant)
     user = _user_beside(tenant)
     if tenant.suspended_at is not None:
         # Only once the key matched, so a stranger learns nothing; the tenant is set, so the attempt is audited.
@@ -157,7 +172,8 @@ def principal_context_resolve(*, api_key: str, tenant_id: str = "", user_id: str
     Revocation and expiry are read from the row on every request, so they hold at once everywhere.
     """
     public_id = principal_key_public_id(api_key)
-    tenant = next(iter(Tenant.objects.raw(_RESOLVE_PRINCIPAL_SQL, [public_id])), None) if public_id else None
+    found = Tenant.objects.raw(_statement(_RESOLVE_PRINCIPAL_SQL), [public_id]) if public_id else ()
+    tenant = next(iter(found), None)
     if tenant is None:
         return TenantContext(error=InvalidCredentials())
     key = _key_beside(tenant)
@@ -168,7 +184,7 @@ def principal_context_resolve(*, api_key: str, tenant_id: str = "", user_id: str
         return TenantContext(error=KeyRevoked())
     if key.expires_at is not None and key.expires_at <= now:
         return TenantContext(error=KeyExpired())
-    _limits_beside(tenant)
+    _beside(tenant)
     user = _user_beside(tenant)
     _note_use(key, now)
     if tenant.suspended_at is not None:

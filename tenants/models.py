@@ -140,3 +140,27 @@ class PrincipalKey(models.Model):
     @property
     def prefix(self) -> str:
         return f"gwp_{self.public_id}"
+
+
+class ToolPolicy(models.Model):
+    """A tenant's own rule for one tool: whether its users may call it at all, and which roles may.
+
+    No row: the tool's own definition. Read with the tenant by the query that authenticates it
+    (tenants.context), so applying the policy costs no query of its own.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="tool_policies")
+    tool_name = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=True, help_text="Off: every call of the tool is refused (tool_disabled).")
+    # The roles that may call it, instead of the tool's own; null: the tool's own.
+    roles = models.JSONField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "gateway_tool_policies"
+        verbose_name_plural = "tool policies"
+        ordering = ["tool_name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "tool_name"], name="tool_policies_tenant_tool_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.tool_name} in {self.tenant_id}"

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     KPIS_READ = "kpis.read"
     USERS_WRITE = "users.write"
     KEYS_WRITE = "keys.write"
+    ACCESS_MANAGE = "access.manage"
 
 
 # What each permission lets a role do, in the 403's words, where the caller names no action of
@@ -27,6 +28,7 @@ PERMISSION_ACTIONS: dict[Permission, str] = {
     Permission.KPIS_READ: "read KPIs",
     Permission.USERS_WRITE: "create users",
     Permission.KEYS_WRITE: "manage API keys",
+    Permission.ACCESS_MANAGE: "manage tool access",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -119,3 +119,25 @@ def rate_limit_check(limits: Sequence[Limit], *, now: float | None = None) -> No
     except Exception as failure:  # the cache is down or misbehaving: fail open, loudly
         _cache_down_until = now + CACHE_RETRY_AFTER_FAILURE_SECONDS
         logger.warning("Rate limiting skipped, the cache failed (%s: %s)", type(failure).__name__, failure)
+
+
+@dataclass(frozen=True)
+class LimitState:
+    limit: Limit
+    used: float | None  # the sliding-window estimate of the last minute; None: the cache could not say
+
+
+def rate_limit_state(limits: Sequence[Limit], *, now: float | None = None) -> list[LimitState]:
+    """How much of each limit the last minute used, counted as rate_limit_check counts it, without counting."""
+    now = time.time() if now is None else now
+    window, into_window = divmod(now, WINDOW_SECONDS)
+    window = int(window)
+    previous_weight = 1 - into_window / WINDOW_SECONDS
+    try:
+        seen = cache.get_many([_key(limit, w) for limit in limits for w in (window - 1, window)])
+    except Exception:  # the cache is down: nothing to report, as nothing is enforced
+        return [LimitState(limit, None) for limit in limits]
+    return [
+        LimitState(limit, seen.get(_key(limit, window - 1), 0) * previous_weight + seen.get(_key(limit, window), 0))
+        for limit in limits
+    ]

@@ -12,7 +12,14 @@ from gateway_project.openapi import (
     idempotency_key_parameter,
 )
 from tools.providers import tool_list
-from tools.serializers import InvocationResultSerializer, InvocationSerializer, ToolSerializer
+from tools.serializers import (
+    AccessExplanationSerializer,
+    AccessQuerySerializer,
+    InvocationResultSerializer,
+    InvocationSerializer,
+    ToolPolicySerializer,
+    ToolSerializer,
+)
 
 KPI_ID = "880e8400-e29b-41d4-a716-446655440003"
 
@@ -127,3 +134,43 @@ class InvocationRequestScheme(OpenApiSerializerExtension):
             for tool in tool_list(tenant=None)
         ]
         return {"oneOf": variants}
+
+
+ACCESS_WORDS = "Tenant admins (`access.manage`), with the tenant key or an admin's principal key."
+tool_policy_list_docs = extend_schema(
+    operation_id="tool_policies_list",
+    tags=["Access"],
+    summary="The tenant's tool policies",
+    description=f"One entry per tool the tenant has a rule for; any other follows its own definition. {ACCESS_WORDS}",
+    responses={200: ToolPolicySerializer(many=True), **error_responses(*AUTHENTICATED_ERRORS)},
+)
+tool_policy_update_docs = extend_schema(
+    operation_id="tool_policies_update",
+    tags=["Access"],
+    summary="Set the tenant's rule for a tool",
+    description=(
+        "`enabled: false` refuses every call of the tool (403 `tool_disabled`); `roles` replaces the roles that may "
+        f"call it (null: the tool's own). Effective on the next request. {ACCESS_WORDS}"
+    ),
+    request=ToolPolicySerializer,
+    responses={200: ToolPolicySerializer, **error_responses(*AUTHENTICATED_ERRORS, *BODY_ERRORS)},
+)
+tool_policy_destroy_docs = extend_schema(
+    operation_id="tool_policies_destroy",
+    tags=["Access"],
+    summary="Clear the tenant's rule for a tool",
+    description=f"The tool follows its own definition again. {ACCESS_WORDS}",
+    responses={204: None, **error_responses(*AUTHENTICATED_ERRORS, 404)},
+)
+access_docs = extend_schema(
+    operation_id="access_explain",
+    tags=["Access"],
+    summary="Explain whether a user may call a tool",
+    description=(
+        "Every access rule in the order a call meets them (service key, invoke permission, key scope, tenant "
+        "policy, role), each passed or refused with the code a call would get, then the rate limits' state. "
+        f"`allowed` is true exactly when `GET /v1/tools` lists the tool for that caller. {ACCESS_WORDS}"
+    ),
+    parameters=[AccessQuerySerializer],
+    responses={200: AccessExplanationSerializer, **error_responses(*AUTHENTICATED_ERRORS, 404)},
+)

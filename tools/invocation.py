@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from audit.services import Attempt, audit_record
-from gateway_project.errors import Forbidden, GatewayError, NotFound, server_failure
+from gateway_project.errors import GatewayError, NotFound, server_failure
 from tenants.context import TenantContext
-from tenants.permissions import Permission, permission_require, service_key_check
 from tenants.rate_limits import Limit, RateLimited, rate_limit_check, tenant_limits, tool_limit
-from tools.access import tool_access_refusal
+from tools.access import caller_refusal, tool_access_refusal
 from tools.idempotency import idempotency_key_check
 from tools.providers import tool_resolve
 from tools.services import Invocation, InvocationResult, invocation_execute
@@ -88,6 +87,7 @@ class _Attempt:
                     error_code=error.code,
                     payload_fingerprint=request.fingerprint,
                     channel=self.channel,
+                    api_key_id=self.context.key_public_id,
                 )
             except Exception:
                 # The answer is already decided; a lost audit row must at least be loud.
@@ -133,10 +133,8 @@ def _admit(progress: _Attempt, *, caller: Callable[[], TenantContext], idempoten
     if context.error is not None:
         progress.refuse(context.error)  # suspended, or a user who is not the tenant's
     tenant, user = context.tenant, context.user
-    try:
-        service_key_check(context, administering=False)
-        permission_require(role=user.role, permission=Permission.TOOLS_INVOKE)
-    except Forbidden as refused:
+    refused = caller_refusal(context)  # the tenant key may act as users; the role may invoke at all
+    if refused is not None:
         progress.refuse(refused)
 
     limits = tenant_limits(tenant, user)
@@ -167,6 +165,7 @@ def _admit(progress: _Attempt, *, caller: Callable[[], TenantContext], idempoten
         idempotency_key=idempotency_key,
         fingerprint=request.fingerprint,
         attempt=progress.attempt,
+        api_key_id=context.key_public_id,
     )
 
 

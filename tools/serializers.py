@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from gateway_project.fields import StrictCharField
+from gateway_project.fields import StrictCharField, StrictUUIDField
 
 
 class ToolNameField(StrictCharField):
@@ -34,3 +34,39 @@ class ToolSerializer(serializers.Serializer):
 
     def get_roles(self, tool) -> list[str]:
         return sorted(tool.roles)
+
+
+class ToolPolicySerializer(serializers.Serializer):
+    tool_name = serializers.CharField(read_only=True)
+    enabled = serializers.BooleanField(help_text="Off: every call of the tool is refused (403 tool_disabled).")
+    roles = serializers.ListField(
+        child=StrictCharField(min_length=1, max_length=16),
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="The roles that may call it, instead of the tool's own; null: the tool's own.",
+    )
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class AccessQuerySerializer(serializers.Serializer):
+    user_id = StrictUUIDField(help_text="The user whose access is explained.")
+    tool = StrictCharField(min_length=1, max_length=100, help_text="The tool's name.")
+    key_id = StrictUUIDField(required=False, default=None, help_text="A principal key of that user; left out: the "
+                             "tenant key acting as the user.")  # fmt: skip
+
+
+class VerdictSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="service_key, invoke_permission, key_scope, tenant_policy, role, rate_limit")
+    passed = serializers.BooleanField()
+    detail = serializers.CharField()
+    code = serializers.SerializerMethodField(help_text="The refusal's code when the rule refuses, else null.")
+
+    def get_code(self, verdict) -> str | None:
+        return verdict.refusal.code if verdict.refusal else None
+
+
+class AccessExplanationSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField(help_text="True when no access rule refuses the call (rate limits aside).")
+    refused_by = serializers.CharField(allow_null=True, help_text="The code of the first rule that refuses, or null.")
+    verdicts = VerdictSerializer(many=True, help_text="Every rule, in the order a call meets them.")

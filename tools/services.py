@@ -57,6 +57,7 @@ class Invocation:
     idempotency_key: str | None  # None: the channel has none; the tool runs once per request
     fingerprint: str
     attempt: Attempt
+    api_key_id: str = ""  # the public id of the principal key that authenticated the call; "" for the tenant key
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def _audit(invocation: Invocation, *, channel: str, outcome: str, status: int, e
         payload_fingerprint=invocation.fingerprint,
         units=units,
         channel=channel,
+        api_key_id=invocation.api_key_id,
     )
 
 

@@ -9,27 +9,44 @@ from rest_framework.response import Response
 from audit.models import Channel
 from audit.services import attempt_from_request
 from gateway_project.api_views import ApiViewMixin
-from gateway_project.errors import GatewayError, ValidationFailed
+from gateway_project.errors import GatewayError, NotFound, ValidationFailed
 from gateway_project.exceptions import gateway_error_from, validation_errors
 from tenants.api_access import TenantHeaderAuthentication, credential_headers_check
-from tenants.permissions import ANY_TENANT_USER
+from tenants.context import TenantContext
+from tenants.models import PrincipalKey, TenantUser, ToolPolicy
+from tenants.permissions import ANY_TENANT_USER, Permission
 from tenants.scoping import TenantScopedViewSet
-from tools.api_docs import invoke_docs, tool_list_docs
+from tenants.tool_policy import tool_policy_clear, tool_policy_set
+from tools.access import access_explain, tools_callable
+from tools.api_docs import (
+    access_docs,
+    invoke_docs,
+    tool_list_docs,
+    tool_policy_destroy_docs,
+    tool_policy_list_docs,
+    tool_policy_update_docs,
+)
 from tools.fingerprint import request_fingerprint
 from tools.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from tools.invocation import ToolRequest, invocation_attempt, invocation_caller_check
-from tools.providers import tool_list
-from tools.serializers import InvocationSerializer, ToolSerializer
+from tools.providers import tool_resolve
+from tools.serializers import (
+    AccessExplanationSerializer,
+    AccessQuerySerializer,
+    InvocationSerializer,
+    ToolPolicySerializer,
+    ToolSerializer,
+)
 
 
 class ToolCatalogViewSet(TenantScopedViewSet):
-    """GET /v1/tools: the tools the tenant has, for any of its users."""
+    """GET /v1/tools: exactly the tools the caller may call (tools/access.py), for any user of the tenant."""
 
     required_permissions = {"list": ANY_TENANT_USER}
 
     @tool_list_docs
     def list(self, request):
-        return Response(ToolSerializer(tool_list(tenant=self.tenant), many=True).data)
+        return Response(ToolSerializer(tools_callable(request.auth), many=True).data)
 
 
 class InvocationViewSet(ApiViewMixin, viewsets.ViewSet):
@@ -90,3 +107,56 @@ def _tool_request(request) -> ToolRequest:
     return ToolRequest(
         tool_name=shape.validated_data["tool_name"], payload=shape.validated_data["payload"], fingerprint=fingerprint
     )
+
+
+class ToolPolicyViewSet(TenantScopedViewSet):
+    """/v1/tool-policies: the tenant's own rule per tool (enabled, which roles); no rule: the tool's definition."""
+
+    queryset = ToolPolicy.objects.all()
+    lookup_url_kwarg = "tool_name"
+    lookup_value_regex = "[^/]+"
+    required_permissions = dict.fromkeys(("list", "update", "destroy"), Permission.ACCESS_MANAGE)
+    administering_actions = ("list", "update", "destroy")
+
+    @tool_policy_list_docs
+    def list(self, request):
+        return Response(ToolPolicySerializer(self.get_queryset(), many=True).data)
+
+    @tool_policy_update_docs
+    def update(self, request, tool_name: str):
+        body = ToolPolicySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        policy = tool_policy_set(tenant=self.tenant, tool_name=tool_name, **body.validated_data)
+        return Response(ToolPolicySerializer(policy).data)
+
+    @tool_policy_destroy_docs
+    def destroy(self, request, tool_name: str):
+        if not tool_policy_clear(tenant=self.tenant, tool_name=tool_name):
+            raise NotFound(f"No policy for tool '{tool_name[:100]}'", code="policy_not_found")
+        return Response(status=204)
+
+
+class AccessViewSet(TenantScopedViewSet):
+    """GET /v1/access?user_id=…&tool=…[&key_id=…]: may this user (through this key) call this tool, and why."""
+
+    required_permissions = {"list": Permission.ACCESS_MANAGE}
+    administering_actions = ("list",)
+
+    @access_docs
+    def list(self, request):
+        query = AccessQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        asked = query.validated_data
+        user = TenantUser.objects.filter(tenant=self.tenant, pk=asked["user_id"]).first()
+        if user is None:
+            raise NotFound(f"User '{asked['user_id']}' not found", code="user_not_found")
+        tool = tool_resolve(tenant=self.tenant, name=asked["tool"])
+        if tool is None:
+            raise NotFound(f"Tool '{asked['tool']}' not found", code="tool_not_found")
+        key = None
+        if asked["key_id"] is not None:
+            key = PrincipalKey.objects.filter(tenant=self.tenant, user=user, pk=asked["key_id"]).first()
+            if key is None:
+                raise NotFound(f"Key '{asked['key_id']}' of this user not found", code="key_not_found")
+        context = TenantContext(tenant=self.tenant, user=user, key=key)
+        return Response(AccessExplanationSerializer(access_explain(context=context, tool=tool)).data)

@@ -20,6 +20,10 @@ OPERATIONS = {
     ("/v1/keys/{key_id}", "get"): {200, 404} | AUTHENTICATED | ALWAYS,
     ("/v1/keys/{key_id}/revoke", "post"): {200, 404} | AUTHENTICATED | ALWAYS,
     ("/v1/keys/{key_id}/rotate", "post"): {201, 404, 409} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/tool-policies", "get"): {200} | AUTHENTICATED | ALWAYS,
+    ("/v1/tool-policies/{tool_name}", "put"): {200} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/tool-policies/{tool_name}", "delete"): {204, 404} | AUTHENTICATED | ALWAYS,
+    ("/v1/access", "get"): {200, 404} | AUTHENTICATED | ALWAYS,
     ("/v1/tools", "get"): {200} | AUTHENTICATED | ALWAYS,
     ("/v1/tools/invoke", "post"): {200, 404, 409, 502} | AUTHENTICATED | BODY | ALWAYS,
     ("/v1/kpis", "get"): {200} | AUTHENTICATED | ALWAYS,
@@ -54,6 +58,9 @@ def test_each_operation_documents_its_success_and_every_contract_error(schema, p
     responses = operation(schema, path, method)["responses"]
     assert {int(status) for status in responses} == OPERATIONS[(path, method)]
     for status, response in responses.items():
+        if int(status) == 204:
+            assert "content" not in response  # no body
+            continue
         content = response["content"]["application/json"]["schema"]
         if int(status) == 422:
             assert content == {"$ref": "#/components/schemas/ValidationError"}

@@ -22,6 +22,7 @@ def test_the_role_table_is_the_contracts():
         Permission.KPIS_READ,
         Permission.USERS_WRITE,
         Permission.KEYS_WRITE,
+        Permission.ACCESS_MANAGE,
     }
     assert ROLE_PERMISSIONS[Role.MEMBER] == {Permission.KPIS_READ}
     assert set(PERMISSION_ACTIONS) == set(Permission)

@@ -247,3 +247,17 @@ def test_a_principal_key_keeps_the_invoke_query_budget(api, acme_admin, django_a
     statements = 6 if connection.vendor == "sqlite" else 7
     with django_assert_num_queries(statements + 2):  # and Django's BEGIN and COMMIT
         assert invoke(api, bearer(secret), key="measured").status_code == 200
+
+
+@pytest.mark.django_db
+def test_every_audit_row_names_the_key_that_authenticated_it(api, acme_admin):
+    """Issue 12 item 6: the key's public id, never its secret; empty for the tenant key."""
+    secret = mint(acme_admin, tools=["kpi_summary"])
+    key = PrincipalKey.objects.get()
+    invoke(api, bearer(secret), key="refused")  # echo is outside the key's scope
+    invoke(api, bearer(secret), key="ran", body={"tool_name": "kpi_summary", "payload": {"kpi_id": str(key.id)}})
+    invoke(api, acme_admin.headers(), key="tenant-key")
+
+    rows = list(AuditLog.objects.order_by("seq").values_list("error_code", "api_key_id"))
+    assert rows == [("key_scope", key.public_id), ("kpi_not_found", key.public_id), ("", "")]
+    assert not AuditLog.objects.filter(api_key_id__contains=secret.rsplit("_", 1)[-1]).exists()

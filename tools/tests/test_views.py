@@ -237,8 +237,11 @@ class TestToolErrors:
 
 @pytest.mark.django_db
 class TestCatalogue:
-    def test_lists_every_registered_tool(self, api, acme_member):
-        response = api.get("/v1/tools", headers=acme_member.headers())
+    def test_lists_every_registered_tool_an_admin_may_call(self, api, acme_admin, acme_member):
+        """Issue 12: the catalogue is what the caller can call; every tool's roles include the admin's,
+        and a member, who may not invoke tools at all, gets none (tools/tests/test_access.py)."""
+        response = api.get("/v1/tools", headers=acme_admin.headers())
+        assert api.get("/v1/tools", headers=acme_member.headers()).json() == []
 
         assert response.status_code == 200
         catalogue = {tool["name"]: tool for tool in response.json()}
