@@ -564,3 +564,6 @@ def _not_rotatable(key: PrincipalKey) -> str:
     if key.status == KeyStatus.ROTATED:
         return f"{key.prefix} was rotated already: rotate its successor instead."
     return f"{key.prefix} is {key.status}: mint a new key instead."
+
+
+from tenants import policy_admin  # noqa: E402,F401  registers the tool policies' admin

@@ -132,8 +132,10 @@ GROUPS_0008_AUDITOR = {"view_auditlog", "view_usageevent", "view_auditseal", "vi
                        "view_tenantuser", "view_kpidefinition"}  # fmt: skip
 GROUPS_0008_OPERATOR = GROUPS_0008_AUDITOR | {"add_tenant", "change_tenant", "add_tenantuser", "change_tenantuser",
                                               "add_kpidefinition", "change_kpidefinition"}  # fmt: skip
-AUDITOR_PERMISSIONS = GROUPS_0008_AUDITOR | {"view_principalkey"}
-OPERATOR_PERMISSIONS = GROUPS_0008_OPERATOR | {"view_principalkey", "add_principalkey", "change_principalkey"}
+AUDITOR_PERMISSIONS = GROUPS_0008_AUDITOR | {"view_principalkey", "view_toolpolicy"}
+OPERATOR_PERMISSIONS = GROUPS_0008_OPERATOR | {"view_principalkey", "add_principalkey", "change_principalkey",
+                                               "view_toolpolicy", "add_toolpolicy", "change_toolpolicy",
+                                               "delete_toolpolicy"}  # fmt: skip
 
 
 @pytest.mark.django_db
