@@ -70,7 +70,19 @@ class PrincipalKeyRequired(Forbidden):
     default_detail = "This tenant's API key may only create users and keys; call with a principal key"
 
 
+class ScopedKeyMayNotAdminister(Forbidden):
+    default_code = "key_scope"
+    default_detail = "A key limited to some tools may not administer the tenant"
+
+
 def service_key_check(context: TenantContext, *, administering: bool) -> None:
-    """The tenant key acts as any user only where its tenant allows it; it may always administer."""
+    """What the authenticating key may do here, whatever its user's role.
+
+    The tenant key acts as any user only where its tenant allows it, and may always administer.
+    A principal key limited to some tools may not administer (create users, keys or policies):
+    otherwise an agent's narrow key could mint itself a wider one.
+    """
     if context.key is None and not context.tenant.service_key_acts_as_users and not administering:
         raise PrincipalKeyRequired()
+    if context.key is not None and context.key.tools is not None and administering:
+        raise ScopedKeyMayNotAdminister()

@@ -98,7 +98,7 @@ class TestTheTenantKeyWhereItMayNotActAsUsers:
                                                   administering)  # fmt: skip
 
     def test_a_principal_key_is_not_affected(self):
-        principal = request_as(Role.MEMBER, key=object(), service_key_acts_as_users=False)
+        principal = request_as(Role.MEMBER, key=SimpleNamespace(tools=None), service_key_acts_as_users=False)
         assert HasRolePermission().has_permission(principal, view("list", self.kpis_read))
 
     def test_by_default_the_tenant_key_acts_as_any_user(self):

@@ -261,3 +261,18 @@ def test_every_audit_row_names_the_key_that_authenticated_it(api, acme_admin):
     rows = list(AuditLog.objects.order_by("seq").values_list("error_code", "api_key_id"))
     assert rows == [("key_scope", key.public_id), ("kpi_not_found", key.public_id), ("", "")]
     assert not AuditLog.objects.filter(api_key_id__contains=secret.rsplit("_", 1)[-1]).exists()
+
+
+@pytest.mark.django_db
+def test_a_key_limited_to_some_tools_may_not_administer(api, acme_admin, acme_member):
+    """Else an agent's narrow key, if its user is an admin, could mint itself a wider one."""
+    narrow, wide = mint(acme_admin, tools=["echo"]), mint(acme_admin)
+    body = {"user_id": str(acme_member.user.id), "label": "escalation"}
+
+    refused = api.post("/v1/keys", body, format="json", headers=bearer(narrow))
+    policy = api.put("/v1/tool-policies/echo", {"enabled": False}, format="json", headers=bearer(narrow))
+
+    assert (refused.status_code, refused.json()["code"]) == (403, "key_scope")
+    assert (policy.status_code, policy.json()["code"]) == (403, "key_scope")
+    assert api.post("/v1/keys", body, format="json", headers=bearer(wide)).status_code == 201
+    assert invoke(api, bearer(narrow)).status_code == 200  # it still calls what it may
