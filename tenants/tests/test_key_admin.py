@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -490,7 +491,13 @@ def test_the_grant_reverses_and_runs_again():
         for name in ("Operators", "Auditors"):
             Group.objects.get_or_create(name=name)
         assert permissions_on_keys("Operators") == permissions_on_keys("Auditors") == set()
-        Group.objects.get(name="Auditors").permissions.add(Permission.objects.get(codename="change_principalkey"))
+        # Permissions are made after migrations (post_migrate); an earlier test's migrations may have left none yet.
+        by_hand, _ = Permission.objects.get_or_create(
+            codename="change_principalkey",
+            content_type=ContentType.objects.get_for_model(PrincipalKey),
+            defaults={"name": "Can change principal key"},
+        )
+        Group.objects.get(name="Auditors").permissions.add(by_hand)
 
         executor.loader.build_graph()
         executor.migrate([("tenants", "0006_principal_key_console_permissions")])
