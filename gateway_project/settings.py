@@ -6,6 +6,7 @@ hardened profile: no debug, every secret explicit, registration closed, HTTPS
 only, JSON logs; `manage.py check --deploy` is clean there.
 """
 
+import base64
 import hashlib
 import hmac
 import os
@@ -15,6 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 
 from gateway_project.env import env_bool, env_choice, env_int, env_list, env_str
@@ -271,6 +275,34 @@ GATEWAY_AUDIT_HMAC_KEY = (
     env_str("GATEWAY_AUDIT_HMAC_KEY")
     or hmac.new(SECRET_KEY.encode(), b"gateway-audit-chain", hashlib.sha256).hexdigest()
 )
+
+
+def _vault_keys() -> list[str]:
+    """The Fernet keys of the credentials vault (tools/vault.py): the first encrypts, every one decrypts.
+
+    A malformed key stops the server here. Unset in production, the list stays empty and the server
+    starts (an upgrade is safe), but storing or revealing a secret fails with 503 vault_unavailable,
+    and `check --deploy` warns (tools.checks).
+    """
+    keys = env_list("GATEWAY_VAULT_KEYS", [])
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"GATEWAY_VAULT_KEYS: key {position} is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    if keys or PRODUCTION:
+        return keys
+    # Development and tests only: one key derived from SECRET_KEY with HKDF, so the vault works out of
+    # the box. Secrets stored under it become unreadable if SECRET_KEY changes; set real keys to keep them.
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"gateway-vault").derive(SECRET_KEY.encode())
+    return [base64.urlsafe_b64encode(derived).decode()]
+
+
+GATEWAY_VAULT_KEYS = _vault_keys()
+# The longest secret the vault stores, in UTF-8 bytes.
+GATEWAY_VAULT_MAX_SECRET_BYTES = env_int("GATEWAY_VAULT_MAX_SECRET_BYTES", 8192, minimum=1, maximum=65536)
 
 # Requests per minute, each a sliding window; 0 turns that limit off. A tenant's own
 # values, set in the admin, win over these.

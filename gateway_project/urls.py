@@ -10,7 +10,7 @@ from gateway_project.landing import landing_view
 from gateway_project.openapi import same_host_only
 from kpis.views import KpiViewSet
 from tenants.views import PrincipalKeyViewSet, TenantViewSet, UserViewSet
-from tools.views import AccessViewSet, InvocationViewSet, ToolCatalogViewSet, ToolPolicyViewSet
+from tools.views import AccessViewSet, InvocationViewSet, SecretViewSet, ToolCatalogViewSet, ToolPolicyViewSet
 
 
 # The documents' own views, answering OPTIONS like every API view instead of a 405 that lists OPTIONS.
@@ -34,6 +34,7 @@ router.register("tools", ToolCatalogViewSet, basename="tool")
 router.register("kpis", KpiViewSet, basename="kpi")
 router.register("tool-policies", ToolPolicyViewSet, basename="tool-policy")
 router.register("access", AccessViewSet, basename="access")
+router.register("secrets", SecretViewSet, basename="secret")
 
 urlpatterns = [
     path("", landing_view, name="landing"),

@@ -18,6 +18,7 @@ class Permission(StrEnum):
     USERS_WRITE = "users.write"
     KEYS_WRITE = "keys.write"
     ACCESS_MANAGE = "access.manage"
+    SECRETS_WRITE = "secrets.write"
 
 
 # What each permission lets a role do, in the 403's words, where the caller names no action of
@@ -29,6 +30,7 @@ PERMISSION_ACTIONS: dict[Permission, str] = {
     Permission.USERS_WRITE: "create users",
     Permission.KEYS_WRITE: "manage API keys",
     Permission.ACCESS_MANAGE: "manage tool access",
+    Permission.SECRETS_WRITE: "manage secrets",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -35,6 +35,7 @@ LISTS = [
     "/admin/kpis/kpidefinition/",
     "/admin/tenants/principalkey/",
     "/admin/tenants/toolpolicy/",
+    "/admin/tools/vaultsecret/",
 ]
 # Whether the page, or the table of a list inside it, is wider than the window.
 SCROLLS_SIDEWAYS = """() => {
@@ -55,7 +56,8 @@ def console(live_admin):
     # The data migration's groups; a transactional test's flush removed them.
     importlib.import_module("audit.migrations.0008_console_groups").create_groups(apps, None)
     for grants in ("tenants.migrations.0006_principal_key_console_permissions",
-                   "tenants.migrations.0008_tool_policy_console_permissions"):  # fmt: skip
+                   "tenants.migrations.0008_tool_policy_console_permissions",
+                   "tools.migrations.0003_vault_console_permissions"):  # fmt: skip
         importlib.import_module(grants).grant(apps, None)
     globex_tenant, globex_key = make_tenant("Globex " + "Corporation " * 12)
     globex = Actor(globex_tenant, TenantUser.objects.create(tenant=globex_tenant, email="ops@globex.test",

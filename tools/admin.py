@@ -1,10 +1,13 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models.constants import LOOKUP_SEP
 
 from gateway_project.admin_mixins import ReadOnlyAdminMixin
 from gateway_project.admin_site import UtcDateRangeFilter, shortened, utc_timestamp
 from tenants.admin_filters import TenantFilter
-from tools.models import IdempotencyKey, KeyState
+from tools.models import IdempotencyKey, KeyState, VaultSecret
+from tools.vault import VaultUnavailable, current_key_fingerprint, secret_delete, secret_store
 
 STORED_ANSWER = "response_body"
 
@@ -65,3 +68,84 @@ class IdempotencyKeyAdmin(ReadOnlyAdminMixin):
     @admin.display(description="state")
     def state(self, record: IdempotencyKey) -> str:
         return record.state().label
+
+
+class VaultSecretForm(forms.ModelForm):
+    """Names the secret and takes its value, write-only: never rendered back, stored through tools.vault."""
+
+    value = forms.CharField(
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        strip=False,
+        required=False,
+        help_text="Stored encrypted, never shown again. When changing a secret, leave empty to keep its value.",
+    )
+
+    class Meta:
+        model = VaultSecret
+        fields = ["tenant", "name"]
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        if not value and not self.instance.pk:
+            raise forms.ValidationError("A new secret needs a value.")
+        limit = settings.GATEWAY_VAULT_MAX_SECRET_BYTES
+        if len(value.encode()) > limit:
+            raise forms.ValidationError(f"At most {limit} bytes (UTF-8).")
+        if value:
+            try:
+                current_key_fingerprint()
+            except VaultUnavailable as unavailable:
+                raise forms.ValidationError(unavailable.detail) from None
+        return value
+
+
+@admin.register(VaultSecret)
+class VaultSecretAdmin(admin.ModelAdmin):
+    """The vault in the console: names, owners and keys. A value goes in and never comes out; its ciphertext neither."""
+
+    form = VaultSecretForm
+    list_display = ["name", "owner", "key_fingerprint", "updated_at_utc"]
+    list_filter = [("tenant", TenantFilter), "key_fingerprint"]
+    search_fields = ["name", "tenant__name"]
+    list_select_related = ["tenant"]
+    raw_id_fields = ["tenant"]
+    show_full_result_count = False
+
+    updated_at_utc = utc_timestamp("updated_at", "updated")
+    created_at_utc = utc_timestamp("created_at", "created")
+
+    def get_fields(self, request, obj=None):
+        fields = ["tenant", "name", "value", "key_fingerprint", "created_at_utc", "updated_at_utc"]
+        if obj is None:
+            return ["tenant", "name", "value"]
+        # Someone who may only look has no value to type, and nothing of it to see.
+        return fields if self.has_change_permission(request, obj) else [name for name in fields if name != "value"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["tenant", "name", "key_fingerprint", "created_at_utc", "updated_at_utc"] if obj else []
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Not even the ciphertext's shape is offered to a filter in the address.
+        if lookup.split(LOOKUP_SEP)[0] == "ciphertext":
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="owner", ordering="tenant__name")
+    def owner(self, secret: VaultSecret) -> str:
+        return shortened(secret.tenant.name, 18) if secret.tenant else "operator"
+
+    def save_model(self, request, obj, form, change):
+        value = form.cleaned_data["value"]
+        if not value:
+            return  # a change that keeps the value: tenant and name cannot change, so nothing to write
+        saved = secret_store(tenant=obj.tenant, name=obj.name, value=value)
+        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
+        obj.ciphertext, obj.key_fingerprint = saved.ciphertext, saved.key_fingerprint
+        obj._state.adding, obj._state.db = False, saved._state.db
+
+    def delete_model(self, request, obj):
+        secret_delete(tenant=obj.tenant, name=obj.name)
+
+    def delete_queryset(self, request, queryset):
+        for secret in queryset.select_related("tenant"):
+            secret_delete(tenant=secret.tenant, name=secret.name)

@@ -1,7 +1,7 @@
 """OpenAPI documentation of the tool catalogue and invocation, with the seed walk-through's examples."""
 
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 
 from gateway_project.openapi import (
     AUTHENTICATED_ERRORS,
@@ -17,8 +17,10 @@ from tools.serializers import (
     AccessQuerySerializer,
     InvocationResultSerializer,
     InvocationSerializer,
+    SecretValueSerializer,
     ToolPolicySerializer,
     ToolSerializer,
+    VaultSecretSerializer,
 )
 
 KPI_ID = "880e8400-e29b-41d4-a716-446655440003"
@@ -173,4 +175,45 @@ access_docs = extend_schema(
     ),
     parameters=[AccessQuerySerializer],
     responses={200: AccessExplanationSerializer, **error_responses(*AUTHENTICATED_ERRORS, 404)},
+)
+
+SECRETS_WORDS = (
+    "Tenant admins (`secrets.write`), with the tenant key or an admin's principal key. A value is never returned."
+)
+secret_list_docs = extend_schema(
+    operation_id="secrets_list",
+    tags=["Secrets"],
+    summary="The tenant's secrets",
+    description=f"The name and dates of each secret in the tenant's vault. {SECRETS_WORDS}",
+    responses={200: VaultSecretSerializer(many=True), **error_responses(*AUTHENTICATED_ERRORS)},
+)
+secret_update_docs = extend_schema(
+    operation_id="secrets_update",
+    tags=["Secrets"],
+    summary="Store a secret",
+    description=(
+        "Encrypted at rest under the gateway's current vault key; a tool that names the secret has it placed into "
+        "its upstream request at call time. 201 when the name is new, 200 when its value is replaced. The name: "
+        f"1-100 characters of `a-z 0-9 _ . -`, first a letter or digit. {SECRETS_WORDS}"
+    ),
+    parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, pattern=r"^[a-z0-9][a-z0-9_.-]*$")],
+    request=SecretValueSerializer,
+    responses={
+        200: VaultSecretSerializer,
+        201: VaultSecretSerializer,
+        **error_responses(
+            *AUTHENTICATED_ERRORS,
+            *BODY_ERRORS,
+            s503="The database does not answer, or the vault has no key configured (`vault_unavailable`).",
+        ),
+    },
+    examples=[OpenApiExample("A token", value={"value": "sk-live-0123456789"}, request_only=True)],
+)
+secret_destroy_docs = extend_schema(
+    operation_id="secrets_destroy",
+    tags=["Secrets"],
+    summary="Delete a secret",
+    description=f"The value is gone for good. {SECRETS_WORDS}",
+    parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH)],
+    responses={204: None, **error_responses(*AUTHENTICATED_ERRORS, 404)},
 )

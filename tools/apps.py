@@ -12,3 +12,4 @@ class ToolsConfig(AppConfig):
         # Importing a tool module registers its tools with the decorator.
         for module in settings.GATEWAY_TOOL_MODULES:
             importlib.import_module(module)
+        from tools import checks  # noqa: F401 - registers the app's system checks

@@ -1,6 +1,8 @@
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -96,3 +98,47 @@ class IdempotencyKey(models.Model):
         if self.expires_at <= now:
             return KeyState.EXPIRED
         return KeyState.COMPLETED if self.is_completed else KeyState.ABANDONED
+
+
+SECRET_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"  # noqa: S105 - a name's shape, not a password
+SECRET_NAME_MAX_LENGTH = 100
+
+
+class VaultSecret(models.Model):
+    """A credential a tool sends upstream, encrypted at rest (tools/vault.py writes and reads it).
+
+    `ciphertext` is a Fernet token; the value is never stored, shown or logged in the clear.
+    `key_fingerprint` names the key that encrypted it, so rows still under an old key can be found.
+    No tenant: the operator's own, offered to the tools operators register for every tenant.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    name = models.CharField(
+        max_length=SECRET_NAME_MAX_LENGTH,
+        validators=[
+            RegexValidator(SECRET_NAME_PATTERN, "Lower-case letters, digits, '_', '.', '-'; first a letter or digit.")
+        ],  # fmt: skip
+    )
+    ciphertext = models.TextField()
+    key_fingerprint = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Not a column: set by tools.vault.secret_store, whether that call made the row (else it replaced a value).
+    created = False
+
+    class Meta:
+        db_table = "gateway_vault_secrets"
+        verbose_name = "vault secret"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="vault_secrets_tenant_name_uniq"),
+            # NULLs are distinct in the constraint above: the operator's names need their own.
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(tenant__isnull=True), name="vault_secrets_operator_name_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

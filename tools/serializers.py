@@ -49,6 +49,27 @@ class ToolPolicySerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True)
 
 
+class VaultSecretSerializer(serializers.Serializer):
+    """A secret as the API shows it: its name and dates, never its value or ciphertext."""
+
+    name = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class SecretValueSerializer(serializers.Serializer):
+    value = StrictCharField(
+        min_length=1, write_only=True, trim_whitespace=False,
+        help_text="The secret, stored encrypted; never returned. At most GATEWAY_VAULT_MAX_SECRET_BYTES (8192) bytes.",
+    )  # fmt: skip
+
+    def validate_value(self, value: str) -> str:
+        # Kept exactly as sent (no trimming: a secret's spaces are its own), but never only whitespace.
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
 class AccessQuerySerializer(serializers.Serializer):
     user_id = StrictUUIDField(help_text="The user whose access is explained.")
     tool = StrictCharField(min_length=1, max_length=100, help_text="The tool's name.")

@@ -21,6 +21,9 @@ from tools.access import access_explain, tools_callable
 from tools.api_docs import (
     access_docs,
     invoke_docs,
+    secret_destroy_docs,
+    secret_list_docs,
+    secret_update_docs,
     tool_list_docs,
     tool_policy_destroy_docs,
     tool_policy_list_docs,
@@ -29,14 +32,18 @@ from tools.api_docs import (
 from tools.fingerprint import request_fingerprint
 from tools.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from tools.invocation import ToolRequest, invocation_attempt, invocation_caller_check
+from tools.models import VaultSecret
 from tools.providers import tool_resolve
 from tools.serializers import (
     AccessExplanationSerializer,
     AccessQuerySerializer,
     InvocationSerializer,
+    SecretValueSerializer,
     ToolPolicySerializer,
     ToolSerializer,
+    VaultSecretSerializer,
 )
+from tools.vault import secret_delete, secret_store
 
 
 class ToolCatalogViewSet(TenantScopedViewSet):
@@ -133,6 +140,33 @@ class ToolPolicyViewSet(TenantScopedViewSet):
     def destroy(self, request, tool_name: str):
         if not tool_policy_clear(tenant=self.tenant, tool_name=tool_name):
             raise NotFound(f"No policy for tool '{tool_name[:100]}'", code="policy_not_found")
+        return Response(status=204)
+
+
+class SecretViewSet(TenantScopedViewSet):
+    """/v1/secrets: the tenant's own vault (tools/vault.py); names and dates out, values only in."""
+
+    queryset = VaultSecret.objects.all()
+    lookup_url_kwarg = "name"
+    lookup_value_regex = "[^/]+"
+    required_permissions = dict.fromkeys(("list", "update", "destroy"), Permission.SECRETS_WRITE)
+    administering_actions = ("list", "update", "destroy")
+
+    @secret_list_docs
+    def list(self, request):
+        return Response(VaultSecretSerializer(self.get_queryset(), many=True).data)
+
+    @secret_update_docs
+    def update(self, request, name: str):
+        body = SecretValueSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        secret = secret_store(tenant=self.tenant, name=name, value=body.validated_data["value"])
+        return Response(VaultSecretSerializer(secret).data, status=201 if secret.created else 200)
+
+    @secret_destroy_docs
+    def destroy(self, request, name: str):
+        if not secret_delete(tenant=self.tenant, name=name):
+            raise NotFound(f"No secret '{name[:100]}'", code="secret_not_found")
         return Response(status=204)
 
 

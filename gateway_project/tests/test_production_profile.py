@@ -1,5 +1,6 @@
 """GATEWAY_ENV=production: every secret explicit, no debug, registration closed, `check --deploy` clean."""
 
+import base64
 import os
 import secrets
 import subprocess
@@ -18,6 +19,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "gateway_project.settings",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "GATEWAY_AUDIT_HMAC_KEY": secrets.token_urlsafe(32),
+        "GATEWAY_VAULT_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "gateway.example.com",
         "DATABASE_URL": "sqlite:////tmp/gateway-production-profile.sqlite3",
         "DJANGO_SECRET_KEY_FILE": "/nonexistent/secret",
@@ -68,9 +70,17 @@ def test_hardened_defaults():
         ({"ALLOWED_HOSTS": None}, "Set ALLOWED_HOSTS"),
         ({"DJANGO_DEBUG": "1"}, "DJANGO_DEBUG cannot be on"),
         ({"GATEWAY_ENV": "staging"}, "is not one of development, production"),
+        ({"GATEWAY_VAULT_KEYS": "not-a-fernet-key"}, "GATEWAY_VAULT_KEYS: key 1 is not a Fernet key"),
     ],
 )
 def test_refuses_to_start_without_what_production_needs(overrides, reason):
     result = run(["manage.py", "check"], **overrides)
     assert result.returncode != 0
     assert reason in result.stderr
+
+
+def test_without_vault_keys_the_server_starts_and_the_deploy_check_warns():
+    assert run(["manage.py", "check"], GATEWAY_VAULT_KEYS=None).returncode == 0  # an upgrade does not stop it
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], GATEWAY_VAULT_KEYS=None)
+    assert result.returncode != 0
+    assert "tools.W001" in result.stderr + result.stdout
