@@ -5,6 +5,8 @@ these classes only put them in the order DRF runs them. Invocation does not use 
 pipeline (tools/invocation.py) runs the same rules itself, for every channel.
 """
 
+from collections import Counter
+
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import BaseThrottle
@@ -23,18 +25,9 @@ from tenants.permissions import ANY_TENANT_USER, Requirement, permission_require
 from tenants.rate_limits import rate_limit_check, tenant_limits
 
 
-def required_headers_check(request, headers) -> None:
-    """Each header, in order: present and not blank (400 missing_header), sent once (400 duplicate_header)."""
-    sent = _headers_sent_more_than_once(request)
-    for header in headers:
-        if not request.headers.get(header, "").strip():
-            raise MissingHeader(header)
-        if header.lower() in sent:
-            raise DuplicateHeader(header)
-
-
 def credential_headers_check(request, extra=()) -> None:
-    """The headers the caller's kind of key needs, then `extra`, in the contract's order (see required_headers_check).
+    """The headers the caller's kind of key needs, then `extra`, each in the contract's order: present and not
+    blank (400 missing_header), sent once (400 duplicate_header).
 
     The tenant key: X-Tenant-ID, X-User-ID, X-API-Key, as in Phase 0. A principal key in X-API-Key: X-Tenant-ID
     and X-API-Key (X-User-ID may be left out: the key names its user). A principal key as `Authorization: Bearer`:
@@ -54,10 +47,13 @@ def credential_headers_check(request, extra=()) -> None:
         and not (principal and header == USER_ID_HEADER)
     ]
     optional = [header for header in (*TENANT_HEADERS, AUTHORIZATION_HEADER) if header not in needed]
-    sent_anyway = [header for header in optional if header in request.headers]
-    required_headers_check(request, [*needed, *extra])
     repeated = _headers_sent_more_than_once(request)
-    for header in sent_anyway:
+    for header in (*needed, *extra):
+        if not request.headers.get(header, "").strip():
+            raise MissingHeader(header)
+        if header.lower() in repeated:
+            raise DuplicateHeader(header)
+    for header in optional:
         if header.lower() in repeated:
             raise DuplicateHeader(header)
 
@@ -72,8 +68,8 @@ def _headers_sent_more_than_once(request) -> set[str]:
     scope = request.META.get("asgi.scope")
     if scope is None:
         return set()
-    names = [name.decode("latin-1").lower() for name, _ in scope.get("headers", ())]
-    return {name for name in names if names.count(name) > 1}
+    sent = Counter(name.decode("latin-1").lower() for name, _ in scope.get("headers", ()))
+    return {name for name, times in sent.items() if times > 1}
 
 
 class TenantHeaderAuthentication(BaseAuthentication):
