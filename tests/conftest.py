@@ -13,6 +13,7 @@ from django.conf import settings
 
 from conftest import Actor, make_tenant, shared_test_database_url
 from tenants.models import Role, TenantUser
+from tests.environment import CI, REDIS_URL, need_redis, redis_answers
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -98,3 +99,27 @@ def production_tools_server(transactional_db, tmp_path):
 def live_admin(transactional_db) -> Actor:
     tenant, api_key = make_tenant("Live")
     return Actor(tenant, TenantUser.objects.create(tenant=tenant, email="live@acme.test", role=Role.ADMIN), api_key)
+
+
+def _redis_env() -> dict[str, str]:
+    # Two servers share rate limits through Redis, as in production; the guarantees tested with them
+    # rest on the database alone, so without Redis (off CI) each server counts alone.
+    if CI:
+        need_redis()
+    return {"REDIS_URL": REDIS_URL} if redis_answers() else {}
+
+
+@pytest.fixture
+def two_servers(transactional_db, tmp_path):
+    """Base URLs of two gateway servers of two workers each, on the test database (and one Redis):
+    the processes of two machines."""
+    servers = [
+        GatewayServer(tmp_path / f"gunicorn-{name}.log", workers=2, extra_env=_redis_env()) for name in ("a", "b")
+    ]
+    try:
+        for server in servers:
+            server.wait_until_healthy()
+        yield [server.url for server in servers]
+    finally:
+        for server in servers:
+            server.stop()

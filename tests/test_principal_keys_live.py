@@ -14,23 +14,10 @@ from django.utils import timezone
 
 from tenants.models import PrincipalKey
 from tenants.principal_keys import principal_key_create
-from tests.conftest import GatewayServer
 
 pytestmark = pytest.mark.live_server_processes
 
 ECHO = {"tool_name": "echo", "payload": {}}
-
-
-@pytest.fixture
-def two_servers(transactional_db, tmp_path):
-    servers = [GatewayServer(tmp_path / f"gunicorn-{name}.log", workers=2) for name in ("a", "b")]
-    try:
-        for server in servers:
-            server.wait_until_healthy()
-        yield [server.url for server in servers]
-    finally:
-        for server in servers:
-            server.stop()
 
 
 def _call(url: str, secret: str, number: int) -> requests.Response:

@@ -9,33 +9,9 @@ import requests
 
 from audit.models import AuditLog, UsageEvent
 from audit.verification import audit_chain_verify
-from tests.conftest import GatewayServer
-from tests.environment import CI, REDIS_URL, need_redis, redis_answers
 from tests.races import assert_ran_once
 
 pytestmark = pytest.mark.live_server_processes
-
-
-def _redis_env() -> dict[str, str]:
-    # Two servers share rate limits through Redis, as in production; the guarantees tested here
-    # rest on the database alone, so without Redis (off CI) each server counts alone.
-    if CI:
-        need_redis()
-    return {"REDIS_URL": REDIS_URL} if redis_answers() else {}
-
-
-@pytest.fixture
-def two_servers(transactional_db, tmp_path):
-    servers = [
-        GatewayServer(tmp_path / f"gunicorn-{name}.log", workers=2, extra_env=_redis_env()) for name in ("a", "b")
-    ]
-    try:
-        for server in servers:
-            server.wait_until_healthy()
-        yield [server.url for server in servers]
-    finally:
-        for server in servers:
-            server.stop()
 
 
 def test_one_key_split_across_two_servers_runs_once(two_servers, live_admin):

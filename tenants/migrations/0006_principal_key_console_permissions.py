@@ -5,39 +5,13 @@ Like audit 0008: safe where the groups exist or already hold these permissions (
 created and given at least these), and reversible (the permissions are taken back; the groups stay, they are 0008's).
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-AUDITORS, OPERATORS = "Auditors", "Operators"
-MODEL = "principalkey"
-GRANTS = {AUDITORS: ["view"], OPERATORS: ["view", "add", "change"]}
+from gateway_project.console_grants import AUDITORS, OPERATORS, group_grants
 
-
-def _permissions(apps, actions: list[str]):
-    Permission = apps.get_model("auth", "Permission")
-    return [
-        Permission.objects.get(content_type__app_label="tenants", codename=f"{action}_{MODEL}") for action in actions
-    ]
-
-
-def grant(apps, schema_editor):
-    # On a new database the permissions are created after every migration has run (post_migrate):
-    # create the model's now, as that signal would, so the groups can hold them.
-    app_config = apps.get_app_config("tenants")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    for name, actions in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*_permissions(apps, actions))
-
-
-def take_back(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    for name, actions in GRANTS.items():
-        for group in Group.objects.filter(name=name):
-            group.permissions.remove(*_permissions(apps, actions))
+grant, take_back = group_grants(
+    app_label="tenants", model="principalkey", grants={AUDITORS: ["view"], OPERATORS: ["view", "add", "change"]}
+)
 
 
 class Migration(migrations.Migration):

@@ -23,20 +23,7 @@ from kpis.models import KpiPoint
 from kpis.services import kpi_create, points_ingest
 from tenants.api_keys import api_key_matches
 from tenants.models import Role, Tenant, TenantUser
-
-
-def succeeded(result) -> dict:
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    return json.loads(result.stdout)
-
-
-def failed(result, code: int) -> str:
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+from tenants.tests.helpers import failed, succeeded
 
 
 class TestCreateTenant:

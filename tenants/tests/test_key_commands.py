@@ -1,7 +1,6 @@
 """create_api_key and revoke_api_key as an operator runs them: JSON on success (the secret once), one-line
 reasons and exit codes on bad input, and keys that work, or stop working, at once."""
 
-import json
 import uuid
 
 import pytest
@@ -9,20 +8,7 @@ import pytest
 from tenants.api_keys import api_key_matches
 from tenants.models import PrincipalKey
 from tenants.principal_keys import principal_key_create, principal_key_revoke
-
-
-def succeeded(result) -> dict:
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    return json.loads(result.stdout)
-
-
-def failed(result, code: int) -> str:
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+from tenants.tests.helpers import failed, succeeded
 
 
 def create_args(actor, *extra: str, label: str = "CI deploys") -> list[str]:

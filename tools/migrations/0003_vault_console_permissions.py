@@ -1,38 +1,14 @@
 """The console groups and the vault: Operators store, replace and delete secrets (add, change, delete) and see
-their names; Auditors only see the names. Built like tenants 0008: safe where the groups exist, reversible.
+their names; Auditors only see the names (gateway_project/console_grants.py: safe where the groups exist, reversible).
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-AUDITORS, OPERATORS = "Auditors", "Operators"
-MODEL = "vaultsecret"
-GRANTS = {AUDITORS: ["view"], OPERATORS: ["view", "add", "change", "delete"]}
+from gateway_project.console_grants import AUDITORS, OPERATORS, group_grants
 
-
-def _permissions(apps, actions: list[str]):
-    Permission = apps.get_model("auth", "Permission")
-    return [Permission.objects.get(content_type__app_label="tools", codename=f"{action}_{MODEL}") for action in actions]
-
-
-def grant(apps, schema_editor):
-    # On a new database the permissions are created after every migration has run (post_migrate):
-    # create the model's now, as that signal would, so the groups can hold them.
-    app_config = apps.get_app_config("tools")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    for name, actions in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*_permissions(apps, actions))
-
-
-def take_back(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    for name, actions in GRANTS.items():
-        for group in Group.objects.filter(name=name):
-            group.permissions.remove(*_permissions(apps, actions))
+grant, take_back = group_grants(
+    app_label="tools", model="vaultsecret", grants={AUDITORS: ["view"], OPERATORS: ["view", "add", "change", "delete"]}
+)
 
 
 class Migration(migrations.Migration):
