@@ -38,6 +38,9 @@ class Outcome(models.TextChoices):
     SUCCESS = "success", "Success"
     DENIED = "denied", "Denied"
     ERROR = "error", "Error"
+    # The request left for an upstream that does not honour idempotency, and no answer came back:
+    # whether it took effect is not known (stored and replayed, never sent again).
+    UNKNOWN = "unknown", "Unknown"
 
 
 class Channel(models.TextChoices):

@@ -11,6 +11,7 @@ from django.db import InterfaceError, OperationalError
 # The audit outcomes an error can end an invocation in (audit.models.Outcome holds the same values).
 DENIED = "denied"
 ERROR = "error"
+UNKNOWN = "unknown"  # the request left for an upstream and whether it took effect is not known
 
 
 class GatewayError(Exception):

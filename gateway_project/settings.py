@@ -311,8 +311,42 @@ GATEWAY_RATE_LIMIT_USER_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_USER_PER_MINUTE
 GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE = env_int("GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE", 3000, minimum=0)
 # Modules whose import registers tools; test settings add test-only tools.
 GATEWAY_TOOL_MODULES = ["tools.builtin"]
-# Where tools come from, asked in order (tools/providers.py): today the tools defined in code.
-GATEWAY_TOOL_PROVIDERS = ["tools.registry.registry"]
+# Where tools come from, asked in order (tools/providers.py): the tools defined in code, then the
+# HTTP tools defined as data (a tenant's own, then the operator's offered to it).
+GATEWAY_TOOL_PROVIDERS = ["tools.registry.registry", "tools.http_tools.provider"]
+
+# --- HTTP tools (tools/upstream.py) --------------------------------------------
+# Hosts (as written in a tool's URL) that may resolve to loopback, private, link-local or other
+# non-public addresses; every other host must resolve to public addresses only (the SSRF guard).
+GATEWAY_UPSTREAM_ALLOWED_HOSTS = [host.lower() for host in env_list("GATEWAY_UPSTREAM_ALLOWED_HOSTS", [])]
+# The longest total timeout a tool may set; shorter than the idempotency lock, so no claim is taken
+# over while its upstream call may still be running.
+GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS = env_int("GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS", 30, minimum=1)
+if GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS >= GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS must be shorter than GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS"
+    )
+# The largest upstream answer a tool may accept (its own limit may be lower); never above the stored result's.
+GATEWAY_HTTP_TOOL_MAX_RESPONSE_BYTES = env_int(
+    "GATEWAY_HTTP_TOOL_MAX_RESPONSE_BYTES", GATEWAY_MAX_RESULT_BYTES, minimum=1024, maximum=GATEWAY_MAX_RESULT_BYTES
+)
+# The upstream's response headers a result carries (lower case); every other one is dropped.
+GATEWAY_HTTP_TOOL_RESPONSE_HEADERS = [
+    header.lower()
+    for header in env_list("GATEWAY_HTTP_TOOL_RESPONSE_HEADERS", ["content-type", "etag", "last-modified", "location",
+                                                                  "retry-after"])
+]  # fmt: skip
+# How many HTTP tools one tenant may own, and the largest input schema one may declare.
+GATEWAY_HTTP_TOOLS_PER_TENANT = env_int("GATEWAY_HTTP_TOOLS_PER_TENANT", 200, minimum=1)
+GATEWAY_HTTP_TOOL_MAX_SCHEMA_BYTES = env_int("GATEWAY_HTTP_TOOL_MAX_SCHEMA_BYTES", 64 * 1024, minimum=1024)
+# The circuit breaker, per upstream (scheme, host, port) and worker process: this many failures in a
+# row open it; calls then fail fast (503 upstream_unavailable) until, after the cool-down, a probe succeeds.
+GATEWAY_UPSTREAM_BREAKER_FAILURES = env_int("GATEWAY_UPSTREAM_BREAKER_FAILURES", 5, minimum=1)
+GATEWAY_UPSTREAM_BREAKER_COOLDOWN_SECONDS = env_int("GATEWAY_UPSTREAM_BREAKER_COOLDOWN_SECONDS", 30, minimum=1)
+# Connections a worker process keeps open to upstreams, all upstreams together.
+GATEWAY_UPSTREAM_MAX_CONNECTIONS = env_int("GATEWAY_UPSTREAM_MAX_CONNECTIONS", 200, minimum=1)
+# The largest OpenAPI document `manage.py import_openapi` reads.
+GATEWAY_OPENAPI_IMPORT_MAX_BYTES = env_int("GATEWAY_OPENAPI_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # Console login throttling (django-axes): after this many failed logins in a row, an account
 # is locked, and so is the address they came from (each on its own), for the cool-off time.
@@ -368,5 +402,9 @@ LOGGING = {
         # traceback. The API's handler logs its own and marks the response, so none is doubled.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # httpx logs each request's whole URL, query string included, where an HTTP tool's credential
+        # may travel; tools.upstream logs each call itself, without it.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

@@ -11,7 +11,7 @@ from gateway_project.openapi import (
     error_responses,
     idempotency_key_parameter,
 )
-from tools.providers import tool_list
+from tools.registry import registry
 from tools.serializers import (
     AccessExplanationSerializer,
     AccessQuerySerializer,
@@ -27,12 +27,12 @@ KPI_ID = "880e8400-e29b-41d4-a716-446655440003"
 
 
 class ToolNameFieldScheme(OpenApiSerializerFieldExtension):
-    """The tool name is documented as the known tools' names, read when the schema is generated."""
+    """A tool's name: a built-in's, or an HTTP tool's, which exist per tenant at run time (GET /v1/tools)."""
 
     target_class = "tools.serializers.ToolNameField"
 
     def map_serializer_field(self, auto_schema, direction):
-        return {"type": "string", "enum": [tool.name for tool in tool_list(tenant=None)], "maxLength": 100}
+        return {"type": "string", "maxLength": 100, "examples": [tool.name for tool in registry.all()]}
 
 
 tool_list_docs = extend_schema(
@@ -133,8 +133,19 @@ class InvocationRequestScheme(OpenApiSerializerExtension):
                 # A payload is optional only for a tool whose schema requires nothing in it.
                 "required": ["tool_name", "payload"] if tool.input_schema.get("required") else ["tool_name"],
             }
-            for tool in tool_list(tenant=None)
+            for tool in registry.all()
         ]
+        # HTTP tools are data, defined per tenant while the gateway runs: documented by GET /v1/tools.
+        built_in = [tool.name for tool in registry.all()]
+        variants.append({
+            "type": "object",
+            "title": "An HTTP tool",
+            "properties": {
+                "tool_name": {"type": "string", "maxLength": 100, "not": {"enum": built_in}},
+                "payload": {"type": "object", "description": "Checked against the tool's schema (GET /v1/tools)."},
+            },
+            "required": ["tool_name"],
+        })  # fmt: skip
         return {"oneOf": variants}
 
 

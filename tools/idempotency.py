@@ -67,6 +67,8 @@ class Claim:
     endpoint: str
     key: str
     token: uuid.UUID
+    # Taken over from an attempt that marked its request sent upstream and never answered.
+    sent_before: bool = False
 
     def _rows(self):
         return IdempotencyKey.objects.filter(
@@ -108,6 +110,7 @@ def claim_acquire(
             continue
         takeover = IdempotencyKey.objects.filter(tenant=tenant, pk=existing.pk, claim_token=existing.claim_token)
         state = existing.state(now)
+        sent_before = False
         if state == KeyState.EXPIRED:
             takeover = takeover.filter(expires_at__lte=now)
         else:
@@ -122,6 +125,8 @@ def claim_acquire(
             # Abandoned: it may be taken over only while it is still incomplete, since the
             # holder may complete it between our read and our write, keeping its token.
             takeover = takeover.filter(response_status__isnull=True)
+            # The abandoned attempt's request may have reached its upstream: the fact stays with the key.
+            sent_before = existing.dispatched_at is not None
         # Compare-and-set: zero rows means another attempt moved first; look again.
         taken = takeover.update(
             user=user,
@@ -131,11 +136,12 @@ def claim_acquire(
             response_status=None,
             response_body="",
             completed_at=None,
+            dispatched_at=existing.dispatched_at if sent_before else None,
             created_at=now,
             expires_at=now + retention,
         )
         if taken:
-            return claim
+            return Claim(tenant_id=tenant.id, endpoint=endpoint, key=key, token=claim.token, sent_before=sent_before)
     raise IdempotencyInProgress(key)
 
 
@@ -170,3 +176,12 @@ def claim_complete(claim: Claim, *, status: int, body: str) -> None:
 def claim_release(claim: Claim) -> None:
     """Give the key back so a retry can run the tool (after a server error)."""
     claim._rows().delete()
+
+
+def claim_mark_sent(claim: Claim) -> None:
+    """Record, committed, that the claim's request is about to leave for an upstream that may not get it twice.
+
+    Raises ClaimLost (and nothing is sent) when the claim is no longer ours.
+    """
+    if not claim._rows().update(dispatched_at=timezone.now()):
+        raise ClaimLost(claim.key)

@@ -69,6 +69,9 @@ class IdempotencyKey(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Set just before a request that may not be sent twice leaves for its upstream: an attempt that
+    # takes the key over must not send it again (tools/upstream_calls.py answers the outcome unknown).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
 
@@ -137,6 +140,88 @@ class VaultSecret(models.Model):
             # NULLs are distinct in the constraint above: the operator's names need their own.
             models.UniqueConstraint(
                 fields=["name"], condition=Q(tenant__isnull=True), name="vault_secrets_operator_name_uniq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+TOOL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"  # what MCP clients accept as a tool name, too
+TOOL_NAME_MAX_LENGTH = 100
+
+
+class HttpMethod(models.TextChoices):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+
+
+def _default_input_schema() -> dict:
+    return {"type": "object"}
+
+
+def _default_roles() -> list[str]:
+    return ["admin"]
+
+
+class HttpTool(models.Model):
+    """A tool that calls an HTTP service, defined as data (tools/http_tools.py checks and writes it).
+
+    Owned by one tenant, or by the operator (`tenant` null), who offers it to every tenant or to
+    the tenants listed. The payload fills the URL template's `{placeholders}`; the fields named in
+    `query_params` go into the query string; the rest is the JSON body (or, with `body_field`, that
+    one field's value), or more query parameters for a method without a body (GET, DELETE).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The tenant that owns the tool; empty: the operator's, offered as set below.",
+    )  # fmt: skip
+    offered_to_all = models.BooleanField(default=False, help_text="An operator's tool: offered to every tenant.")
+    offered_to = models.ManyToManyField(
+        Tenant, blank=True, related_name="+", help_text="An operator's tool: the tenants it is offered to."
+    )
+    name = models.CharField(
+        max_length=TOOL_NAME_MAX_LENGTH,
+        validators=[RegexValidator(TOOL_NAME_PATTERN, "Letters, digits, '_', '.', '-'; first a letter or digit.")],
+    )
+    description = models.TextField(blank=True)
+    input_schema = models.JSONField(default=_default_input_schema)
+    method = models.CharField(max_length=8, choices=HttpMethod.choices, default=HttpMethod.POST)
+    url_template = models.CharField(max_length=2000, help_text="https://host/path/{field}: fields fill the path.")
+    query_params = models.JSONField(default=list, blank=True, help_text="Payload fields sent as query parameters.")
+    body_field = models.CharField(
+        max_length=100, blank=True, help_text="Send this payload field's value as the body; empty: the other fields."
+    )
+    static_headers = models.JSONField(default=dict, blank=True)
+    # [{"secret": name, "in": "header" | "query", "name": "Authorization", "format": "Bearer {secret}"}]
+    credentials = models.JSONField(default=list, blank=True)
+    connect_timeout_seconds = models.FloatField(default=5.0)
+    read_timeout_seconds = models.FloatField(default=10.0)
+    total_timeout_seconds = models.FloatField(default=15.0)
+    max_response_bytes = models.PositiveIntegerField(default=1024 * 1024)
+    units = models.PositiveIntegerField(default=1)
+    roles = models.JSONField(default=_default_roles, help_text="The roles that may call it.")
+    idempotency_header = models.CharField(
+        max_length=100, blank=True,
+        help_text="The header the upstream reads an idempotency key from; empty: it honours none.",
+    )  # fmt: skip
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "gateway_http_tools"
+        verbose_name = "HTTP tool"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="http_tools_tenant_name_uniq"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(tenant__isnull=True), name="http_tools_operator_name_uniq"
             ),
         ]
 

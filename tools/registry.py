@@ -15,9 +15,24 @@ from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from gateway_project.errors import ValidationFailed
+from gateway_project.errors import GatewayError, ValidationFailed
 from tenants.models import Tenant, TenantUser
 from tenants.permissions import Permission, roles_holding
+
+
+class DispatchGuard:
+    """What a tool that reaches the world may ask of the invocation's claim, before a request leaves.
+
+    `sent_before`: an earlier attempt under the same Idempotency-Key marked its request sent and
+    never answered, so whether it took effect is unknown. `mark_sent` records, durably, that this
+    attempt's request is about to leave; it raises when the claim is no longer this attempt's.
+    Without a key (or outside an invocation) there is nothing to record.
+    """
+
+    sent_before = False
+
+    def mark_sent(self) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -26,6 +41,8 @@ class ToolCall:
     user: TenantUser
     payload: dict
     request_id: uuid.UUID
+    idempotency_key: str | None = None  # the caller's, for a key the tool derives for its upstream
+    dispatch: DispatchGuard = field(default_factory=DispatchGuard)
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,15 @@ class ToolOutput:
 
     result: dict
     units: int
+
+
+class ToolUnavailable(GatewayError):
+    """The tool did not answer, and a retry is safe: nothing happened that a retry could repeat (or the
+    tool's upstream would recognise the retry). Nothing is stored; the key is released for the retry."""
+
+    status_code = 503
+    default_code = "tool_unavailable"
+    default_detail = "The tool is unavailable; retry shortly"
 
 
 ToolHandler = Callable[[ToolCall], dict | ToolOutput]

@@ -24,9 +24,10 @@ from tools.idempotency import (
     StoredResponse,
     claim_acquire,
     claim_complete,
+    claim_mark_sent,
     claim_release,
 )
-from tools.registry import Tool, ToolCall, ToolOutput
+from tools.registry import DispatchGuard, Tool, ToolCall, ToolOutput, ToolUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +72,7 @@ class InvocationResult:
     status: int
     body: str
     replayed: bool
-
-    @property
-    def outcome(self) -> str:
-        return Outcome.SUCCESS if self.status == 200 else Outcome.ERROR
+    outcome: str = ""  # how the run was audited; "" for a replay, which is not audited again
 
     @cached_property
     def document(self) -> dict:
@@ -113,6 +111,18 @@ class _Answer:
     body: str
     error_code: str = ""
     units: int = 0
+    outcome: str = Outcome.SUCCESS
+
+
+class _ClaimDispatch(DispatchGuard):
+    """The DispatchGuard of an invocation under an Idempotency-Key: what it knows lives on the claim's row."""
+
+    def __init__(self, claim: Claim):
+        self._claim = claim
+        self.sent_before = claim.sent_before
+
+    def mark_sent(self) -> None:
+        claim_mark_sent(self._claim)
 
 
 def _units_used(tool: Tool, output: dict | ToolOutput) -> tuple[dict, int]:
@@ -123,10 +133,18 @@ def _units_used(tool: Tool, output: dict | ToolOutput) -> tuple[dict, int]:
     return output.result, output.units
 
 
-def _run_tool(invocation: Invocation) -> _Answer:
-    """The tool's answer, or the refusal it ended in; anything else it raises is a server failure."""
+def _run_tool(invocation: Invocation, claim: Claim | None) -> _Answer:
+    """The tool's answer, or the refusal it ended in (stored and replayed like an answer).
+
+    A ToolUnavailable (nothing happened that a retry could repeat) and a ServerFailure propagate, as
+    does ClaimLost; anything else the tool raises is a server failure.
+    """
     request_id = invocation.attempt.request_id
-    call = ToolCall(tenant=invocation.tenant, user=invocation.user, payload=invocation.payload, request_id=request_id)
+    call = ToolCall(
+        tenant=invocation.tenant, user=invocation.user, payload=invocation.payload, request_id=request_id,
+        idempotency_key=invocation.idempotency_key,
+        dispatch=DispatchGuard() if claim is None else _ClaimDispatch(claim),
+    )  # fmt: skip
     try:
         with stepping_aside():  # another request may use this process while the tool runs
             output = invocation.tool.run(call)
@@ -135,20 +153,26 @@ def _run_tool(invocation: Invocation) -> _Answer:
         if len(body) > settings.GATEWAY_MAX_RESULT_BYTES:
             # Neither delivered nor kept for a day under the key.
             raise ResultTooLarge(settings.GATEWAY_MAX_RESULT_BYTES)
-    except ServerFailure:
+    except (ServerFailure, ToolUnavailable):
         raise
     except GatewayError as refusal:
-        # A 4xx the tool chose (unknown KPI, no data), or an answer too large to deliver: the
-        # tool did run, so this is its answer, stored and replayed like a 200, never run again.
-        return _Answer(refusal.status_code, render_json(refusal.document()), error_code=refusal.code)
+        # A 4xx the tool chose (unknown KPI, an upstream's refusal), an answer too large to deliver, an
+        # upstream outcome nobody can know: the tool did run, so this is its answer, stored and replayed
+        # like a 200, never run again.
+        answer_body = render_json(refusal.document())
+        return _Answer(refusal.status_code, answer_body, error_code=refusal.code, outcome=refusal.outcome)
     return _Answer(200, body, units=units)
 
 
-def _fail(invocation: Invocation, claim: Claim | None, failure: Exception, *, channel: str) -> ServerFailure:
-    """After a server error: log it, free the key for a retry and audit the failure, all or nothing."""
-    # The cause stays in the log; the caller learns only the status and the code.
-    answer = server_failure(failure)
-    logger.error("Invocation of %s failed", invocation.tool.name, exc_info=failure)
+def _fail(invocation: Invocation, claim: Claim | None, failure: Exception, *, channel: str) -> GatewayError:
+    """After a server error or a tool that could not answer: free the key for a retry and audit, all or nothing."""
+    if isinstance(failure, ToolUnavailable):
+        answer: GatewayError = failure
+        logger.warning("Tool %s unavailable: %s", invocation.tool.name, failure.code)
+    else:
+        # The cause stays in the log; the caller learns only the status and the code.
+        answer = server_failure(failure)
+        logger.error("Invocation of %s failed", invocation.tool.name, exc_info=failure)
     try:
         with transaction.atomic():
             if claim is not None:
@@ -186,7 +210,9 @@ def invocation_execute(*, invocation: Invocation, channel: str) -> InvocationRes
         return InvocationResult(status=claimed.status, body=claimed.body, replayed=True)
 
     try:
-        answer = _run_tool(invocation)
+        answer = _run_tool(invocation, claimed)
+    except ClaimLost:
+        raise _claim_lost(invocation, channel=channel) from None
     except Exception as failure:
         raise _fail(invocation, claimed, failure, channel=channel) from failure
 
@@ -198,7 +224,7 @@ def invocation_execute(*, invocation: Invocation, channel: str) -> InvocationRes
             _audit(
                 invocation,
                 channel=channel,
-                outcome=Outcome.SUCCESS if succeeded else Outcome.ERROR,
+                outcome=answer.outcome,
                 status=answer.status,
                 error_code=answer.error_code,
                 units=answer.units,
@@ -212,9 +238,13 @@ def invocation_execute(*, invocation: Invocation, channel: str) -> InvocationRes
                     request_id=invocation.attempt.request_id,
                 )
     except ClaimLost:
-        # We outlived the lock timeout and another attempt took the key: its run is the one on record.
-        _audit(invocation, channel=channel, outcome=Outcome.ERROR, status=409, error_code="idempotency_claim_lost")
-        raise IdempotencyInProgress(invocation.idempotency_key) from None
+        raise _claim_lost(invocation, channel=channel) from None
     except Exception as failure:
         raise _fail(invocation, claimed, failure, channel=channel) from failure
-    return InvocationResult(status=answer.status, body=answer.body, replayed=False)
+    return InvocationResult(status=answer.status, body=answer.body, replayed=False, outcome=answer.outcome)
+
+
+def _claim_lost(invocation: Invocation, *, channel: str) -> IdempotencyInProgress:
+    # We outlived the lock timeout and another attempt took the key: its run is the one on record.
+    _audit(invocation, channel=channel, outcome=Outcome.ERROR, status=409, error_code="idempotency_claim_lost")
+    return IdempotencyInProgress(invocation.idempotency_key)

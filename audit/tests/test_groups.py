@@ -128,16 +128,18 @@ def permissions_of(name: str) -> set[str]:
 
 
 # What audit migration 0008 grants; tenants 0006 and 0008 add the principal keys' and tool policies', tools 0003
-# the vault's.
+# the vault's, tools 0005 the HTTP tools'.
 GROUPS_0008_AUDITOR = {"view_auditlog", "view_usageevent", "view_auditseal", "view_idempotencykey", "view_tenant",
                        "view_tenantuser", "view_kpidefinition"}  # fmt: skip
 GROUPS_0008_OPERATOR = GROUPS_0008_AUDITOR | {"add_tenant", "change_tenant", "add_tenantuser", "change_tenantuser",
                                               "add_kpidefinition", "change_kpidefinition"}  # fmt: skip
-AUDITOR_PERMISSIONS = GROUPS_0008_AUDITOR | {"view_principalkey", "view_toolpolicy", "view_vaultsecret"}
+AUDITOR_PERMISSIONS = GROUPS_0008_AUDITOR | {"view_principalkey", "view_toolpolicy", "view_vaultsecret",
+                                             "view_httptool"}  # fmt: skip
 OPERATOR_PERMISSIONS = GROUPS_0008_OPERATOR | {"view_principalkey", "add_principalkey", "change_principalkey",
                                                "view_toolpolicy", "add_toolpolicy", "change_toolpolicy",
                                                "delete_toolpolicy", "view_vaultsecret", "add_vaultsecret",
-                                               "change_vaultsecret", "delete_vaultsecret"}  # fmt: skip
+                                               "change_vaultsecret", "delete_vaultsecret", "view_httptool",
+                                               "add_httptool", "change_httptool", "delete_httptool"}  # fmt: skip
 
 
 @pytest.mark.django_db

@@ -120,9 +120,11 @@ def test_the_answer_carrying_a_new_key_says_no_store(schema):
 
 
 def test_invoke_body_carries_each_tools_own_schema(schema):
-    variants = schema["components"]["schemas"]["InvocationRequest"]["oneOf"]
-    by_tool = {variant["properties"]["tool_name"]["enum"][0]: variant for variant in variants}
+    *built_in, http_tools = schema["components"]["schemas"]["InvocationRequest"]["oneOf"]
+    by_tool = {variant["properties"]["tool_name"]["enum"][0]: variant for variant in built_in}
     assert set(by_tool) == {tool.name for tool in registry.all()}
+    # Any other name: an HTTP tool, whose schema GET /v1/tools shows.
+    assert http_tools["properties"]["tool_name"]["not"] == {"enum": sorted(by_tool)}
     summary = by_tool["kpi_summary"]["properties"]["payload"]
     assert summary["required"] == ["kpi_id"]
     assert summary["properties"]["window_days"]["maximum"] == 3650

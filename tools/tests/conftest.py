@@ -13,3 +13,17 @@ def invoke(api):
         return api.post("/v1/tools/invoke", body, format="json", headers=headers)
 
     return send
+
+
+@pytest.fixture
+def upstream(settings):
+    """A real upstream on 127.0.0.1 (allowlisted for the test), with every circuit closed."""
+    from tools.tests.upstream_server import Upstream
+    from tools.upstream import breaker
+
+    settings.GATEWAY_UPSTREAM_ALLOWED_HOSTS = ["127.0.0.1"]
+    breaker.reset()
+    server = Upstream()
+    yield server
+    server.stop()
+    breaker.reset()

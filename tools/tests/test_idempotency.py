@@ -153,9 +153,9 @@ def test_claim_lost_to_a_takeover_is_not_metered(invoke, acme_admin, monkeypatch
     """A tool that outlives the lock timeout cannot complete a claim someone else now holds."""
     real_run = services._run_tool
 
-    def run_while_another_attempt_takes_over(invocation):
+    def run_while_another_attempt_takes_over(invocation, claim):
         IdempotencyKey.objects.update(claim_token=uuid.uuid4())
-        return real_run(invocation)
+        return real_run(invocation, claim)
 
     monkeypatch.setattr(services, "_run_tool", run_while_another_attempt_takes_over)
     response = invoke(acme_admin, ECHO, key="slow")
@@ -288,14 +288,14 @@ class TestConcurrentTakeover:
         progress = threading.Condition()
         real_run = services._run_tool
 
-        def run_once_every_other_retry_has_its_answer(invocation):
+        def run_once_every_other_retry_has_its_answer(invocation, claim):
             # A tool that finishes first would let the others replay its answer whatever the
             # compare-and-set does; holding it makes a second takeover show as a second run.
             with progress:
                 runs.append(invocation.attempt.request_id)
                 progress.notify_all()
                 progress.wait_for(lambda: len(runs) + answered[0] >= self.RETRIES, timeout=10)
-            return real_run(invocation)
+            return real_run(invocation, claim)
 
         monkeypatch.setattr(services, "_run_tool", run_once_every_other_retry_has_its_answer)
         # The retries stand for requests on several worker processes: one slot each, not one in all.
