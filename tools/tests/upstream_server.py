@@ -80,6 +80,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif route == "/echo-reject":
             self._respond(400, json.dumps({"query": query, "headers": dict(self.headers.items())}).encode())
+        elif route == "/keyed":
+            key = self.headers.get("Idempotency-Key", "")
+            first = self.server.take_effect(key)
+            if first:
+                time.sleep(int(query.get("ms", ["0"])[0]) / 1000)
+            self._respond(201, json.dumps({"effect_for": key}).encode())
         elif route == "/reset":
             self.close_connection = True
             self.connection.shutdown(2)
@@ -96,6 +102,13 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self._lock = threading.Lock()
         self.received: list[Received] = []
+        self.effects: dict[str, int] = {}
+
+    def take_effect(self, key: str) -> bool:
+        """Whether this request is the first under `key`: only the first has an effect."""
+        with self._lock:
+            self.effects[key] = self.effects.get(key, 0) + 1
+            return self.effects[key] == 1
 
     def record(self, received: Received) -> None:
         with self._lock:
@@ -107,7 +120,7 @@ class Upstream:
 
     def __init__(self):
         self._server = _Server()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
 
     @property
@@ -120,6 +133,12 @@ class Upstream:
     def received(self, path: str | None = None) -> list[Received]:
         with self._server._lock:
             return [item for item in self._server.received if path is None or item.path == path]
+
+    @property
+    def effects(self) -> dict[str, int]:
+        """Requests received per Idempotency-Key on /keyed; only the first of each took effect."""
+        with self._server._lock:
+            return dict(self._server.effects)
 
     def stop(self) -> None:
         self._server.shutdown()
