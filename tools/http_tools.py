@@ -9,6 +9,7 @@ a name taken by a tool defined in code is refused, since that tool would win.
 import json
 import re
 import string
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from django.db.models import Q
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from gateway_project.db import db_value, fetch_one, python_value
 from gateway_project.errors import ValidationFailed
 from tenants.models import Role, Tenant
 from tools.models import (
@@ -28,7 +30,7 @@ from tools.models import (
     HttpTool,
     VaultSecret,
 )
-from tools.registry import Tool, registry
+from tools.registry import Tool, registry, schema_validator
 
 # The fields a definition is written with; `tenant` and the offer are set by who writes it.
 DEFINITION_FIELDS = (
@@ -52,9 +54,43 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 _HEADER_VALUE = re.compile(r"^[\t\x20-\x7e]{0,2000}$")
 
 
+_PLACEHOLDER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
 def url_placeholders(url_template: str) -> list[str]:
     """The payload fields a URL template names, in order: `{petId}` → petId."""
     return [field for _, field, _, _ in string.Formatter().parse(url_template) if field]
+
+
+def _placeholder_problems(url_template: str) -> list[str]:
+    """Placeholders are plain names: `{}`, `{0}`, `{a.b}`, `{id!r}` or `{id:>9}` would fail or change the value."""
+    problems = []
+    for _, field, spec, conversion in string.Formatter().parse(url_template):
+        if field is None:
+            continue
+        if not _PLACEHOLDER.fullmatch(field) or spec or conversion:
+            problems.append(f"'{{{field}}}' is not a plain name: letters, digits, '_', '-'; no format or conversion.")
+    return problems
+
+
+def _remote_references(node) -> list[str]:
+    """Every `$ref` that points outside the schema itself."""
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) and not node["$ref"].startswith("#") else []
+        return found + [ref for value in node.values() for ref in _remote_references(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _remote_references(value)]
+    return []
+
+
+def _has_nul(node) -> bool:
+    if isinstance(node, str):
+        return "\x00" in node
+    if isinstance(node, dict):
+        return any(_has_nul(key) or _has_nul(value) for key, value in node.items())
+    if isinstance(node, list):
+        return any(_has_nul(value) for value in node)
+    return False
 
 
 class _Errors:
@@ -96,6 +132,10 @@ def _schema_properties(errors: _Errors, schema: Any) -> tuple[dict, set[str]]:
     except SchemaError as invalid:
         errors.add("input_schema", f"Not a valid JSON Schema: {invalid.message}")
         return {}, set()
+    remote = _remote_references(schema)
+    if remote:
+        errors.add("input_schema", f"'$ref' may point only inside the schema ('#/$defs/...'), not to {remote[0]!r}.")
+        return {}, set()
     properties = schema.get("properties", {})
     required = schema.get("required", [])
     return (properties if isinstance(properties, dict) else {}), set(required if isinstance(required, list) else [])
@@ -111,6 +151,8 @@ def _check_url(errors: _Errors, template: Any, properties: dict, required: set[s
     except ValueError:
         errors.add("url_template", "Not a URL template: braces must pair, as in /pets/{petId}.")
         return []
+    for problem in _placeholder_problems(template):
+        errors.add("url_template", problem)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         errors.add("url_template", "An absolute http:// or https:// URL.")
     if parts.username or parts.password:
@@ -222,6 +264,10 @@ def _check_limits(errors: _Errors, fields: dict) -> None:
 def definition_check(fields: dict, *, owner: Tenant | None) -> None:
     """Raise a 422 naming every problem of a whole definition (all of DEFINITION_FIELDS present)."""
     errors = _Errors()
+    for name in DEFINITION_FIELDS:
+        if _has_nul(fields[name]):  # PostgreSQL cannot store it, and no header, URL or name needs it
+            errors.add(name, "No NUL characters.")
+    errors.raise_any()
     _check_name(errors, fields["name"])
     if not isinstance(fields["description"], str) or len(fields["description"]) > MAX_DESCRIPTION_LENGTH:
         errors.add("description", f"Text, at most {MAX_DESCRIPTION_LENGTH} characters.")
@@ -306,8 +352,26 @@ def as_tool(definition: HttpTool) -> Tool:
         roles=frozenset(definition.roles),
         units=definition.units,
         handler=lambda call: http_tool_run(definition, call),
-        validator=Draft202012Validator(definition.input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER),
+        validator=schema_validator(definition.input_schema),
     )
+
+
+# The tool a tenant calls by name: its own, else the operator's offered to it. Raw SQL on the invoke path,
+# where building the ORM query cost more than running it; the ORM's _offered says the same for the catalogue.
+_OFFERED_SQL = (
+    "SELECT t.id, t.updated_at FROM gateway_http_tools t WHERE t.name = %s AND t.enabled AND (t.tenant_id = %s OR "
+    "(t.tenant_id IS NULL AND (t.offered_to_all OR EXISTS (SELECT 1 FROM gateway_http_tools_offered_to o "
+    "WHERE o.httptool_id = t.id AND o.tenant_id = %s)))) ORDER BY t.tenant_id IS NULL LIMIT 1"
+)
+_OPERATOR_SQL = (
+    "SELECT t.id, t.updated_at FROM gateway_http_tools t WHERE t.name = %s AND t.enabled AND t.tenant_id IS NULL"
+)
+
+
+@lru_cache(maxsize=512)
+def _compiled(definition_id, updated_at) -> Tool:
+    """A definition as a Tool, its schema's validator built once per version (a save changes `updated_at`)."""
+    return as_tool(HttpTool.objects.get(pk=python_value(HttpTool, "id", definition_id)))
 
 
 class HttpToolProvider:
@@ -317,8 +381,12 @@ class HttpToolProvider:
     """
 
     def tool(self, *, tenant: Tenant | None, name: str) -> Tool | None:
-        found = sorted(_offered(tenant).filter(name=name), key=lambda definition: definition.tenant_id is None)
-        return as_tool(found[0]) if found else None
+        if tenant is None:
+            found = fetch_one(_OPERATOR_SQL, [name])
+        else:
+            tenant_id = db_value(HttpTool, "tenant", tenant.pk)
+            found = fetch_one(_OFFERED_SQL, [name, tenant_id, tenant_id])
+        return None if found is None else _compiled(*found)
 
     def tools(self, *, tenant: Tenant | None) -> list[Tool]:
         chosen: dict[str, HttpTool] = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ImproperlyConfigured
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from referencing import Registry
 
 from gateway_project.errors import GatewayError, ValidationFailed
 from tenants.models import Tenant, TenantUser
@@ -63,6 +64,16 @@ class ToolUnavailable(GatewayError):
 
 
 ToolHandler = Callable[[ToolCall], dict | ToolOutput]
+
+
+# Schemas are resolved within themselves only: a remote `$ref` is never fetched (the gateway would be
+# making requests the SSRF guard never saw). Definitions with one are refused (tools/http_tools.py).
+_NOTHING_REMOTE = Registry()
+
+
+def schema_validator(schema: dict) -> Draft202012Validator:
+    """The validator of a tool's input schema: formats checked, references resolved inside the schema only."""
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER, registry=_NOTHING_REMOTE)
 
 
 def _payload_path(parts) -> str:
@@ -171,7 +182,7 @@ def tool(
                 permission=Permission(permission).value,
                 units=units,
                 handler=handler,
-                validator=Draft202012Validator(input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER),
+                validator=schema_validator(input_schema),
             )
         )
         return handler

@@ -41,6 +41,18 @@ def test_a_good_definition_is_stored_with_its_defaults(acme):
         ({"url_template": "https://crm.example.com/{q}"}, "url_template"),  # q is not required
         ({"url_template": "https://crm.example.com/{nope}"}, "url_template"),
         ({"url_template": "https://crm.example.com/{id"}, "url_template"),
+        ({"url_template": "https://crm.example.com/{}"}, "url_template"),
+        ({"url_template": "https://crm.example.com/{0}"}, "url_template"),
+        ({"url_template": "https://crm.example.com/{id!r}"}, "url_template"),
+        ({"url_template": "https://crm.example.com/{id:>9}"}, "url_template"),
+        ({"url_template": "https://crm.example.com/{id.real}"}, "url_template"),
+        ({"description": "nul\x00"}, "description"),
+        ({"input_schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string",
+                                                                                    "default": "\x00"}}}},
+         "input_schema"),
+        # A remote reference would have the gateway fetch it, past the SSRF guard.
+        ({"input_schema": {"type": "object", "required": ["id"], "properties": {
+            "id": {"$ref": "http://169.254.169.254/latest/meta-data"}}}}, "input_schema"),
         ({"input_schema": {"type": "array"}}, "input_schema"),
         ({"input_schema": {"type": "object", "properties": {"id": {"type": "nonsense"}}}}, "input_schema"),
         ({"query_params": ["missing"]}, "query_params"),
@@ -120,3 +132,15 @@ def test_an_update_is_checked_whole(acme):
     assert HttpTool.objects.get(pk=tool.pk).input_schema == SCHEMA
     http_tool_update(tool=tool, fields={"description": "Look up a customer"})
     assert HttpTool.objects.get(pk=tool.pk).description == "Look up a customer"
+
+
+def test_local_references_resolve_inside_the_schema(acme, invoke, acme_admin):
+    tenant, _ = acme
+    schema = {"type": "object", "required": ["id"], "properties": {"id": {"$ref": "#/$defs/Id"}},
+              "$defs": {"Id": {"type": "integer", "minimum": 1}}}  # fmt: skip
+    tool = http_tool_create(owner=tenant, fields=GOOD | {"input_schema": schema})
+    from tools.http_tools import as_tool
+
+    compiled = as_tool(tool)
+    assert compiled.payload_errors({"id": 3}) == {}
+    assert list(compiled.payload_errors({"id": 0})) == ["payload.id"]
