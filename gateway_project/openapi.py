@@ -48,8 +48,12 @@ _ERROR_DESCRIPTIONS = {
     422: "The body parses but fails validation; `errors` lists each field path.",
     429: "Over the tenant's, the user's or the tool's rate limit; `Retry-After` says when to try again.",
     431: "A request header, or all of them together, is over the configured size limit.",
+    424: "An HTTP tool's upstream refused (`upstream_rejected`, with `upstream_status` and `upstream_body`): "
+    "the tool's answer, stored and replayed.",
     502: "The tool's answer is over `GATEWAY_MAX_RESULT_BYTES`: not delivered; stored and replayed as this error.",
     503: "The database does not answer (or is locked past the busy timeout); retry after `Retry-After`.",
+    504: "An HTTP tool's upstream did not answer in time: `upstream_timeout` (the key is released; a retry is safe) "
+    "or `upstream_outcome_unknown` (stored and replayed; the request is never sent again).",
 }
 # Any request may meet these, whatever the operation.
 ALWAYS_POSSIBLE = (431, 503)
@@ -60,7 +64,7 @@ def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiRes
     return {
         status: OpenApiResponse(
             ValidationErrorSerializer if status == 422 else ErrorSerializer,
-            description=descriptions.get(f"s{status}", _ERROR_DESCRIPTIONS[status]),
+            description=descriptions.get(f"s{status}") or _ERROR_DESCRIPTIONS[status],
         )
         for status in sorted({*statuses, *ALWAYS_POSSIBLE})
     }

@@ -10,7 +10,14 @@ from gateway_project.landing import landing_view
 from gateway_project.openapi import same_host_only
 from kpis.views import KpiViewSet
 from tenants.views import PrincipalKeyViewSet, TenantViewSet, UserViewSet
-from tools.views import AccessViewSet, InvocationViewSet, SecretViewSet, ToolCatalogViewSet, ToolPolicyViewSet
+from tools.views import (
+    AccessViewSet,
+    HttpToolViewSet,
+    InvocationViewSet,
+    SecretViewSet,
+    ToolCatalogViewSet,
+    ToolPolicyViewSet,
+)
 
 
 # The documents' own views, answering OPTIONS like every API view instead of a 405 that lists OPTIONS.
@@ -35,6 +42,7 @@ router.register("kpis", KpiViewSet, basename="kpi")
 router.register("tool-policies", ToolPolicyViewSet, basename="tool-policy")
 router.register("access", AccessViewSet, basename="access")
 router.register("secrets", SecretViewSet, basename="secret")
+router.register("http-tools", HttpToolViewSet, basename="http-tool")
 
 urlpatterns = [
     path("", landing_view, name="landing"),

@@ -19,6 +19,7 @@ class Permission(StrEnum):
     KEYS_WRITE = "keys.write"
     ACCESS_MANAGE = "access.manage"
     SECRETS_WRITE = "secrets.write"
+    TOOLS_MANAGE = "tools.manage"
 
 
 # What each permission lets a role do, in the 403's words, where the caller names no action of
@@ -31,6 +32,7 @@ PERMISSION_ACTIONS: dict[Permission, str] = {
     Permission.KEYS_WRITE: "manage API keys",
     Permission.ACCESS_MANAGE: "manage tool access",
     Permission.SECRETS_WRITE: "manage secrets",
+    Permission.TOOLS_MANAGE: "manage HTTP tools",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -11,10 +11,12 @@ from gateway_project.openapi import (
     error_responses,
     idempotency_key_parameter,
 )
+from tools.models import TOOL_NAME_PATTERN
 from tools.registry import registry
 from tools.serializers import (
     AccessExplanationSerializer,
     AccessQuerySerializer,
+    HttpToolSerializer,
     InvocationResultSerializer,
     InvocationSerializer,
     SecretValueSerializer,
@@ -64,11 +66,21 @@ invoke_docs = extend_schema(
             *BODY_ERRORS,
             404,
             409,
+            424,
             502,
+            504,
             s403="The tenant is suspended (`tenant_suspended`), user not found, user of another tenant, "
             "or the role lacks `tools.invoke` or the tool's permission.",
             s404="Unknown tool; or the tool's own answer (unknown KPI, no data points), stored and replayed.",
             s409="The key was used with another body or by another user, or its first request is still running.",
+            s502="The tool's answer is too large (`result_too_large`, `upstream_response_too_large`: stored and "
+            "replayed); an HTTP tool's upstream could not be reached (`upstream_unreachable`, "
+            "`upstream_address_refused`) or failed where a retry is safe (`upstream_error`): the key is released; "
+            "or it failed after the request left for an upstream that honours no idempotency key "
+            "(`upstream_outcome_unknown`: stored, replayed, never sent again).",
+            s503="The database does not answer, an HTTP tool's upstream is failing and its circuit is open "
+            "(`upstream_unavailable`), or the tool is misconfigured (`tool_misconfigured`); retry after "
+            "`Retry-After`. The key is released.",
         ),
     },  # fmt: skip
     examples=[
@@ -227,4 +239,119 @@ secret_destroy_docs = extend_schema(
     description=f"The value is gone for good. {SECRETS_WORDS}",
     parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH)],
     responses={204: None, **error_responses(*AUTHENTICATED_ERRORS, 404)},
+)
+
+HTTP_TOOLS_WORDS = (
+    "Tenant admins (`tools.manage`), with the tenant key or an admin's principal key. The tenant's own tools only: "
+    "the operator's appear in `GET /v1/tools` when offered, and are not managed here."
+)
+HTTP_TOOL_NAME = OpenApiParameter(
+    "name", str, OpenApiParameter.PATH, pattern=TOOL_NAME_PATTERN, description="The tool's name."
+)
+HTTP_TOOL_NOT_FOUND = (
+    "No HTTP tool of this tenant by that name (`http_tool_not_found`); another tenant's and the operator's look "
+    "the same."
+)
+HTTP_TOOL_INVALID = (
+    "The definition breaks a rule: `errors` names each field (`url_template`, `credentials[0].secret`, ...). A name "
+    "taken in the tenant or by a built-in tool, and a tenant over `GATEWAY_HTTP_TOOLS_PER_TENANT` tools, are "
+    "`errors.name`; a secret the tenant's vault lacks is `errors.credentials`; a field no definition has is "
+    "`Unexpected field.`, and `offered_to_all` is refused (only the operator offers tools to other tenants)."
+)
+CONTACT_LOOKUP = {
+    "name": "crm_contact",
+    "description": "Look a contact up in the CRM by its id.",
+    "method": "GET",
+    "url_template": "https://crm.example.com/v2/contacts/{contact_id}",
+    "input_schema": {
+        "type": "object",
+        "properties": {"contact_id": {"type": "string", "minLength": 1}, "fields": {"type": "string"}},
+        "required": ["contact_id"],
+        "additionalProperties": False,
+    },
+    "query_params": ["fields"],
+    "credentials": [{"secret": "crm.token", "in": "header", "name": "Authorization", "format": "Bearer {secret}"}],
+}
+CONTACT_LOOKUP_STORED = {
+    "id": "aa0e8400-e29b-41d4-a716-446655440005",
+    **CONTACT_LOOKUP,
+    "body_field": "",
+    "static_headers": {},
+    "connect_timeout_seconds": 5.0,
+    "read_timeout_seconds": 10.0,
+    "total_timeout_seconds": 15.0,
+    "max_response_bytes": 1048576,
+    "units": 1,
+    "roles": ["admin"],
+    "idempotency_header": "",
+    "enabled": True,
+    "created_at": "2026-01-08T00:00:00Z",
+    "updated_at": "2026-01-08T00:00:00Z",
+}
+http_tool_list_docs = extend_schema(
+    operation_id="http_tools_list",
+    tags=["HTTP tools"],
+    summary="The tenant's HTTP tools",
+    description=f"Every HTTP tool the tenant owns, enabled or not, by name. {HTTP_TOOLS_WORDS}",
+    responses={200: HttpToolSerializer(many=True), **error_responses(*AUTHENTICATED_ERRORS)},
+)
+http_tool_create_docs = extend_schema(
+    operation_id="http_tools_create",
+    tags=["HTTP tools"],
+    summary="Register an HTTP tool",
+    description=(
+        "A tool that calls an HTTP service: the payload, checked against `input_schema`, fills the URL's "
+        "`{placeholders}`, then the `query_params`, then the body (or, for GET and DELETE, more query parameters). "
+        "Credentials name secrets of the tenant's vault, placed into the request only at call time. Callable through "
+        "`POST /v1/tools/invoke` by the roles given, from the next request. Fields left out take the defaults shown. "
+        f"{HTTP_TOOLS_WORDS}"
+    ),
+    request=HttpToolSerializer,
+    responses={201: HttpToolSerializer, **error_responses(*AUTHENTICATED_ERRORS, *BODY_ERRORS, s422=HTTP_TOOL_INVALID)},
+    examples=[
+        OpenApiExample("A CRM lookup", value=CONTACT_LOOKUP, request_only=True),
+        OpenApiExample("Registered", value=CONTACT_LOOKUP_STORED, response_only=True, status_codes=["201"]),
+    ],
+)
+http_tool_retrieve_docs = extend_schema(
+    operation_id="http_tools_retrieve",
+    tags=["HTTP tools"],
+    summary="One of the tenant's HTTP tools",
+    description=HTTP_TOOLS_WORDS,
+    parameters=[HTTP_TOOL_NAME],
+    responses={200: HttpToolSerializer, **error_responses(*AUTHENTICATED_ERRORS, 404, s404=HTTP_TOOL_NOT_FOUND)},
+)
+http_tool_update_docs = extend_schema(
+    operation_id="http_tools_partial_update",
+    tags=["HTTP tools"],
+    summary="Change an HTTP tool",
+    description=(
+        "Changes the fields given; the definition they make must pass every check a new one would. Renaming is "
+        "changing `name`. Effective on the next request. The body is read before the tool is looked up (404). "
+        f"{HTTP_TOOLS_WORDS}"
+    ),
+    parameters=[HTTP_TOOL_NAME],
+    request=HttpToolSerializer,
+    responses={
+        200: HttpToolSerializer,
+        **error_responses(*AUTHENTICATED_ERRORS, *BODY_ERRORS, 404, s404=HTTP_TOOL_NOT_FOUND, s422=HTTP_TOOL_INVALID),
+    },
+    examples=[
+        OpenApiExample(
+            "Point it elsewhere",
+            value={"url_template": "https://crm.example.com/v3/contacts/{contact_id}"},
+            request_only=True,
+        ),
+    ],
+)
+http_tool_destroy_docs = extend_schema(
+    operation_id="http_tools_destroy",
+    tags=["HTTP tools"],
+    summary="Delete an HTTP tool",
+    description=(
+        "Gone from the catalogue on the next request; its audit and usage rows stay. The vault secrets it named stay "
+        f"too. {HTTP_TOOLS_WORDS}"
+    ),
+    parameters=[HTTP_TOOL_NAME],
+    responses={204: None, **error_responses(*AUTHENTICATED_ERRORS, 404, s404=HTTP_TOOL_NOT_FOUND)},
 )

@@ -1,6 +1,11 @@
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from gateway_project.errors import ValidationFailed
 from gateway_project.fields import StrictCharField, StrictUUIDField
+from tenants.models import Role
+from tools.http_tools import MAX_DESCRIPTION_LENGTH, MAX_UNITS
+from tools.models import TOOL_NAME_MAX_LENGTH, TOOL_NAME_PATTERN, HttpMethod, HttpTool
 
 
 class ToolNameField(StrictCharField):
@@ -68,6 +73,102 @@ class SecretValueSerializer(serializers.Serializer):
         if not value.strip():
             raise serializers.ValidationError("This field may not be blank.")
         return value
+
+
+def _default(field: str):
+    return HttpTool._meta.get_field(field).get_default()
+
+
+class CredentialSerializer(serializers.Serializer):
+    """Where a vault secret goes in the upstream request; the secret by its name, its value never leaves the vault."""
+
+    def get_fields(self):
+        # "in" is a Python keyword, so the fields are listed here rather than declared on the class.
+        return {
+            "secret": serializers.CharField(help_text="The name of a secret in the tenant's vault (PUT /v1/secrets)."),
+            "in": serializers.ChoiceField(choices=["header", "query"], help_text="A header or a query parameter."),
+            "name": serializers.CharField(help_text="The header's or query parameter's name, e.g. `Authorization`."),
+            "format": serializers.CharField(
+                required=False, default="{secret}", help_text="Text holding `{secret}` once, e.g. `Bearer {secret}`."
+            ),
+        }
+
+
+class HttpToolSerializer(serializers.Serializer):
+    """An HTTP tool: its whole definition; its credentials name vault secrets, whose values never appear."""
+
+    # As a request body this documents what tools/http_tools.py checks: that module, not this class, validates it.
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(
+        min_length=1, max_length=TOOL_NAME_MAX_LENGTH, validators=[RegexValidator(TOOL_NAME_PATTERN)],
+        help_text="Letters, digits, `_`, `.`, `-`, first a letter or digit; not a built-in tool's name. "
+        "Unique in the tenant.",
+    )  # fmt: skip
+    description = serializers.CharField(required=False, default="", allow_blank=True, max_length=MAX_DESCRIPTION_LENGTH)
+    input_schema = serializers.DictField(
+        required=False, default=_default("input_schema"),
+        help_text='JSON Schema (draft 2020-12) of the payload, `"type": "object"`; each placeholder of the URL is a '
+        "required property of it.",
+    )  # fmt: skip
+    method = serializers.ChoiceField(choices=HttpMethod.values, required=False, default=_default("method"))
+    url_template = serializers.CharField(
+        max_length=2000,
+        help_text="An absolute http(s) URL; `{field}` placeholders in the path take the payload's fields.",
+    )
+    query_params = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list,
+        help_text="Payload properties sent in the query string.",
+    )  # fmt: skip
+    body_field = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=100,
+        help_text="Send this payload property's value as the body; empty: the properties the URL and the query "
+        "do not take (query parameters for GET and DELETE).",
+    )  # fmt: skip
+    static_headers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False, default=dict,
+        help_text="Headers sent as they are; never a credential (name a vault secret in `credentials`).",
+    )  # fmt: skip
+    credentials = CredentialSerializer(many=True, required=False, default=list)
+    connect_timeout_seconds = serializers.FloatField(
+        required=False, default=_default("connect_timeout_seconds"),
+        help_text="More than 0, at most GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS and the total timeout.",
+    )  # fmt: skip
+    read_timeout_seconds = serializers.FloatField(
+        required=False, default=_default("read_timeout_seconds"),
+        help_text="More than 0, at most GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS and the total timeout.",
+    )  # fmt: skip
+    total_timeout_seconds = serializers.FloatField(
+        required=False, default=_default("total_timeout_seconds"),
+        help_text="More than 0, at most GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS.",
+    )  # fmt: skip
+    max_response_bytes = serializers.IntegerField(
+        min_value=1, required=False, default=_default("max_response_bytes"),
+        help_text="A larger answer is a 502; at most GATEWAY_HTTP_TOOL_MAX_RESPONSE_BYTES.",
+    )  # fmt: skip
+    units = serializers.IntegerField(
+        min_value=1, max_value=MAX_UNITS, required=False, default=_default("units"),
+        help_text="Units one successful call meters.",
+    )  # fmt: skip
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), min_length=1, required=False, default=_default("roles"),
+        help_text="The roles that may call it.",
+    )  # fmt: skip
+    idempotency_header = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=100,
+        help_text="The header the upstream reads an idempotency key from; empty: it honours none, and a call "
+        "whose outcome is unknown is never sent again.",
+    )  # fmt: skip
+    enabled = serializers.BooleanField(required=False, default=True, help_text="Off: the tool is not offered.")
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+def definition_fields(body) -> dict:
+    """A create's or change's body as tools/http_tools.py takes it, which checks every field itself."""
+    if not isinstance(body, dict):
+        raise ValidationFailed({"body": ["A JSON object of the tool's fields."]})
+    return body
 
 
 class AccessQuerySerializer(serializers.Serializer):

@@ -20,6 +20,11 @@ from tenants.tool_policy import tool_policy_clear, tool_policy_set
 from tools.access import access_explain, tools_callable
 from tools.api_docs import (
     access_docs,
+    http_tool_create_docs,
+    http_tool_destroy_docs,
+    http_tool_list_docs,
+    http_tool_retrieve_docs,
+    http_tool_update_docs,
     invoke_docs,
     secret_destroy_docs,
     secret_list_docs,
@@ -30,18 +35,21 @@ from tools.api_docs import (
     tool_policy_update_docs,
 )
 from tools.fingerprint import request_fingerprint
+from tools.http_tools import http_tool_create, http_tool_delete, http_tool_update
 from tools.idempotency import IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER
 from tools.invocation import ToolRequest, invocation_attempt, invocation_caller_check
-from tools.models import VaultSecret
+from tools.models import HttpTool, VaultSecret
 from tools.providers import tool_resolve
 from tools.serializers import (
     AccessExplanationSerializer,
     AccessQuerySerializer,
+    HttpToolSerializer,
     InvocationSerializer,
     SecretValueSerializer,
     ToolPolicySerializer,
     ToolSerializer,
     VaultSecretSerializer,
+    definition_fields,
 )
 from tools.vault import secret_delete, secret_store
 
@@ -168,6 +176,52 @@ class SecretViewSet(TenantScopedViewSet):
         if not secret_delete(tenant=self.tenant, name=name):
             raise NotFound(f"No secret '{name[:100]}'", code="secret_not_found")
         return Response(status=204)
+
+
+HTTP_TOOL_ACTIONS = ("list", "create", "retrieve", "partial_update", "destroy")
+
+
+class HttpToolViewSet(TenantScopedViewSet):
+    """/v1/http-tools: the tenant's own HTTP tools, checked and written by tools/http_tools.py.
+
+    The operator's tools are not the tenant's to see or change here: the queryset holds the tenant's alone.
+    """
+
+    queryset = HttpTool.objects.all()
+    lookup_url_kwarg = "name"
+    lookup_value_regex = "[^/]+"
+    required_permissions = dict.fromkeys(HTTP_TOOL_ACTIONS, Permission.TOOLS_MANAGE)
+    administering_actions = HTTP_TOOL_ACTIONS
+
+    @http_tool_list_docs
+    def list(self, request):
+        return Response(HttpToolSerializer(self.get_queryset(), many=True).data)
+
+    @http_tool_create_docs
+    def create(self, request):
+        tool = http_tool_create(owner=self.tenant, fields=definition_fields(request.data))
+        return Response(HttpToolSerializer(tool).data, status=201)
+
+    @http_tool_retrieve_docs
+    def retrieve(self, request, name: str):
+        return Response(HttpToolSerializer(self._own_tool(name)).data)
+
+    @http_tool_update_docs
+    def partial_update(self, request, name: str):
+        fields = definition_fields(request.data)  # the body before the lookup, as on every endpoint
+        tool = http_tool_update(tool=self._own_tool(name), fields=fields)
+        return Response(HttpToolSerializer(tool).data)
+
+    @http_tool_destroy_docs
+    def destroy(self, request, name: str):
+        http_tool_delete(tool=self._own_tool(name))
+        return Response(status=204)
+
+    def _own_tool(self, name: str) -> HttpTool:
+        tool = self.get_queryset().filter(name=name).first()
+        if tool is None:
+            raise NotFound(f"No HTTP tool '{name[:100]}'", code="http_tool_not_found")
+        return tool
 
 
 class AccessViewSet(TenantScopedViewSet):

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
+from tools.http_tools import DEFINITION_FIELDS
 from tools.registry import registry
 
 ALWAYS = {431, 503}
@@ -27,8 +28,13 @@ OPERATIONS = {
     ("/v1/secrets", "get"): {200} | AUTHENTICATED | ALWAYS,
     ("/v1/secrets/{name}", "put"): {200, 201} | AUTHENTICATED | BODY | ALWAYS,
     ("/v1/secrets/{name}", "delete"): {204, 404} | AUTHENTICATED | ALWAYS,
+    ("/v1/http-tools", "get"): {200} | AUTHENTICATED | ALWAYS,
+    ("/v1/http-tools", "post"): {201} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/http-tools/{name}", "get"): {200, 404} | AUTHENTICATED | ALWAYS,
+    ("/v1/http-tools/{name}", "patch"): {200, 404} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/http-tools/{name}", "delete"): {204, 404} | AUTHENTICATED | ALWAYS,
     ("/v1/tools", "get"): {200} | AUTHENTICATED | ALWAYS,
-    ("/v1/tools/invoke", "post"): {200, 404, 409, 502} | AUTHENTICATED | BODY | ALWAYS,
+    ("/v1/tools/invoke", "post"): {200, 404, 409, 424, 502, 504} | AUTHENTICATED | BODY | ALWAYS,
     ("/v1/kpis", "get"): {200} | AUTHENTICATED | ALWAYS,
     ("/v1/kpis", "post"): {201, 409} | AUTHENTICATED | BODY | ALWAYS,
     ("/v1/kpis/{kpi_id}", "get"): {200, 404} | AUTHENTICATED | ALWAYS,
@@ -128,6 +134,16 @@ def test_invoke_body_carries_each_tools_own_schema(schema):
     summary = by_tool["kpi_summary"]["properties"]["payload"]
     assert summary["required"] == ["kpi_id"]
     assert summary["properties"]["window_days"]["maximum"] == 3650
+
+
+def test_an_http_tool_is_shown_whole_and_its_credentials_by_secret_name(schema):
+    components = schema["components"]["schemas"]
+    assert set(components["HttpTool"]["properties"]) == {"id", *DEFINITION_FIELDS, "created_at", "updated_at"}
+    # What a tenant writes: the definition, never the id, the dates or the operator's offer.
+    assert set(components["HttpToolRequest"]["properties"]) == set(DEFINITION_FIELDS)
+    assert set(components["HttpToolRequest"]["required"]) == {"name", "url_template"}
+    assert "required" not in components["PatchedHttpToolRequest"]
+    assert set(components["Credential"]["properties"]) == {"secret", "in", "name", "format"}
 
 
 def test_kpi_links_and_the_bulk_path(schema):

@@ -24,6 +24,7 @@ def test_the_role_table_is_the_contracts():
         Permission.KEYS_WRITE,
         Permission.ACCESS_MANAGE,
         Permission.SECRETS_WRITE,
+        Permission.TOOLS_MANAGE,
     }
     assert ROLE_PERMISSIONS[Role.MEMBER] == {Permission.KPIS_READ}
     assert set(PERMISSION_ACTIONS) == set(Permission)
