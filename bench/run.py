@@ -13,6 +13,8 @@ bootstraps a tenant and admin, then measures:
   4. KPI bulk ingest in 10,000-point batches up to 1,000,000 points, and a re-sent batch of duplicates;
   5. GET latest and kpi_summary latency with those 1,000,000 points stored;
   6. a worker's memory while it ingests 50,000-point batches;
+  7. an HTTP tool whose upstream (bench/slow_upstream.py, on 127.0.0.1) answers in 100 ms, under
+     128 connections: invocations/s and p99 beside the ideal, connections / 100 ms;
 
 and checks that audit and usage rows equal the successful invocations. Only 200s count as
 throughput; any other answer fails the bench. wrk is used when installed (apt-get install
@@ -89,6 +91,8 @@ def server_environment(database_url: str) -> dict[str, str]:
         "GATEWAY_RATE_LIMIT_TENANT_PER_MINUTE": "1000000000",
         "GATEWAY_RATE_LIMIT_USER_PER_MINUTE": "1000000000",
         "GATEWAY_RATE_LIMIT_TOOL_PER_MINUTE": "1000000000",
+        # The slow upstream listens on loopback, which the SSRF guard refuses unless allowlisted.
+        "GATEWAY_UPSTREAM_ALLOWED_HOSTS": "127.0.0.1",
         "LOG_LEVEL": "WARNING",  # one access line per request would be the bench's own noise
         "DJANGO_SETTINGS_MODULE": "gateway_project.settings",
     }
@@ -211,11 +215,62 @@ def ingest(server: Server, auth: dict, kpi_id: str, total: int, start: datetime,
     return spent
 
 
+SLOW_TOOL_DEFINITION = """
+from tools.http_tools import http_tool_create
+http_tool_create(owner=None, fields={"name": "slow_crm", "method": "POST", "url_template": "%s/records",
+    "idempotency_header": "Idempotency-Key", "offered_to_all": True})
+"""
+
+
+class SlowUpstream:
+    """bench/slow_upstream.py on uvicorn, answering every request after `delay_ms`."""
+
+    def __init__(self, workdir: Path, delay_ms: int):
+        self.port = free_port()
+        self.log = (workdir / "upstream.log").open("wb")
+        env = {**os.environ, "BENCH_UPSTREAM_DELAY_MS": str(delay_ms)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "bench.slow_upstream:app", "--port", str(self.port), "--log-level",
+             "warning", "--no-access-log", "--backlog", "4096"],
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the slow upstream did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.log.close()
+
+
+def _measure_slow_upstream(server: "Server", workdir: Path, tenant: dict, env: dict, options) -> dict:
+    upstream = SlowUpstream(workdir, options.upstream_delay_ms)
+    try:
+        manage(env, "shell", "-c", SLOW_TOOL_DEFINITION % f"http://127.0.0.1:{upstream.port}")
+        body = json.dumps({"tool_name": "slow_crm", "payload": {"note": "bench"}}).encode()
+        connections = options.upstream_connections
+        warm_up = summarise(load(server, "/v1/tools/invoke", body, tenant, seconds=2, connections=connections))
+        measured = summarise(load(server, "/v1/tools/invoke", body, tenant, seconds=options.seconds,
+                                  connections=connections))  # fmt: skip
+    finally:
+        upstream.stop()
+    return {"slow_warm_up": warm_up, "slow": measured}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--upstream-connections", type=int, default=128)
+    parser.add_argument("--upstream-delay-ms", type=int, default=100)
+    parser.add_argument("--only", choices=["slow-upstream"], help="measure only this figure (with echo beside it)")
     options = parser.parse_args()
     workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 
@@ -225,13 +280,51 @@ def main() -> None:
     try:
         tenant, auth, env = _bootstrap(database, workers)
         servers["gateway"] = Server(env, workers, workdir, "gateway")
+        if options.only == "slow-upstream":
+            figures = _measure_echo(servers["gateway"], tenant, options)
+            figures.update(_measure_slow_upstream(servers["gateway"], workdir, tenant, env, options))
+            _report_slow_upstream(figures, options)
+            return
         figures = _measure_models(servers, workdir, workers, tenant, env, options)
+        figures.update(_measure_slow_upstream(servers["gateway"], workdir, tenant, env, options))
         figures.update(_measure_kpis(servers["gateway"], auth, env, options))
     finally:
         for server in servers.values():
             server.stop()
         database.drop()
     _report(figures, options)
+
+
+def _measure_echo(server: "Server", tenant: dict, options) -> dict:
+    echo = json.dumps({"tool_name": "echo", "payload": {"text": "Hello, World!"}}).encode()
+    warm_up = summarise(load(server, "/v1/tools/invoke", echo, tenant, seconds=2, connections=options.connections))
+    return {"invoke_warm_up": warm_up, "invoke": summarise(load(server, "/v1/tools/invoke", echo, tenant,
+                                                                seconds=options.seconds,
+                                                                connections=options.connections))}  # fmt: skip
+
+
+def _slow_upstream_rows(figures: dict, options) -> list[tuple[str, str, str]]:
+    slow, ideal = figures["slow"], options.upstream_connections / (options.upstream_delay_ms / 1000)
+    target = slow["rps"] >= 500 and slow["p99_ms"] <= 300
+    return [
+        _load_row(f"HTTP tool, upstream {options.upstream_delay_ms} ms, {options.upstream_connections} conns", slow),
+        ("HTTP tool / ideal (connections / delay)", f"{slow['rps'] / ideal:.2f}", f"ideal {ideal:,.0f} req/s"),
+        ("HTTP tool / echo", f"{slow['rps'] / figures['invoke']['rps']:.2f}", "echo measured in the same run"),
+        ("target: >= 500 inv/s, p99 <= 300 ms", "met" if target else "NOT MET", ""),
+    ]
+
+
+def _report_slow_upstream(figures: dict, options) -> None:
+    rows = [_load_row(f"echo invoke, fresh key each ({options.connections} conns)", figures["invoke"]),
+            *_slow_upstream_rows(figures, options)]  # fmt: skip
+    width = max(len(row[0]) for row in rows)
+    print()
+    for label, figure, note in rows:
+        print(f"{label:<{width}}  {figure:>22}  {note}")
+    failures = [f"{name}: {figure['unexpected']} {figure['socket_errors']}" for name, figure in figures.items()
+                if figure["unexpected"] or figure["socket_errors"]]  # fmt: skip
+    if failures:
+        sys.exit("\n".join(["", "BENCH FAILED:", *failures]))
 
 
 def _bootstrap(database: "Database", workers: int):
@@ -341,10 +434,12 @@ def _report(figures: dict, options) -> None:
          f"p99 {percentile(summary, .99) * 1000:.2f} ms"),
         ("worker memory, 4 x 50,000-point batches", f"+{figures['rss_growth_mb']:.1f} MB",
          f"peak RSS {figures['rss_peak_mb']:.0f} MB"),
+        *_slow_upstream_rows(figures, options),
     ]  # fmt: skip
     loads = {name: figures[name] for name in figures if name.split("_warm_up")[0] in
-             ("invoke", "previous", "bare", "commits")}  # fmt: skip
-    successes = sum(figures[name]["ok"] for name in loads if name.split("_warm_up")[0] in ("invoke", "previous"))
+             ("invoke", "previous", "bare", "commits", "slow")}  # fmt: skip
+    successes = sum(figures[name]["ok"] for name in loads
+                    if name.split("_warm_up")[0] in ("invoke", "previous", "slow"))  # fmt: skip
     successes += figures["summaries"]
     metered, audited = figures["metered"], figures["audited"]
     rows.append(("ledger check", f"{len(metered)} usage / {len(audited)} audit",
@@ -360,7 +455,7 @@ def _report(figures: dict, options) -> None:
                             f"{figure['socket_errors']}")  # fmt: skip
     # wrk stops counting at its deadline while up to one request per connection is still being
     # served: those are real invocations answered to nobody, and belong in the ledger too.
-    in_flight_allowance = 4 * options.connections
+    in_flight_allowance = 4 * (options.connections + options.upstream_connections)
     if metered != audited or not successes <= len(metered) <= successes + in_flight_allowance:
         failures.append("LEDGER MISMATCH: audit or usage rows differ from the successful invocations")
     if failures:

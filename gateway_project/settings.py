@@ -156,6 +156,18 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL: each worker process borrows connections from a pool of at most this many (psycopg_pool),
+# returned when a request ends and while an HTTP tool waits on its upstream, so a server's connections
+# stay bounded however many requests wait at once. 0: a persistent connection per thread (CONN_MAX_AGE).
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 8, minimum=0, maximum=1000)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not hold them too
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        # A request that cannot get a connection in time fails as the database being unavailable (503).
+        "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 10, minimum=1),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend, with writers queued per process (see the module).
     DATABASES["default"]["ENGINE"] = "gateway_project.sqlite_backend"
@@ -242,10 +254,11 @@ GATEWAY_MAX_HEADERS_TOTAL_BYTES = env_int("GATEWAY_MAX_HEADERS_TOTAL_BYTES", 32 
 GATEWAY_MAX_HEADER_COUNT = env_int("GATEWAY_MAX_HEADER_COUNT", 100, minimum=10)
 GATEWAY_MAX_KPI_DESCRIPTION_LENGTH = env_int("GATEWAY_MAX_KPI_DESCRIPTION_LENGTH", 2000, minimum=1)
 GATEWAY_MAX_BODY_BYTES = env_int("GATEWAY_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
-# The server (gateway_project/edge.py): threads per worker process that run Django (and so the
-# most database connections a process holds); how long a body may take to arrive (408 after);
+# The server (gateway_project/edge.py): threads per worker process that run Django, most of them
+# waiting on upstreams at any time (on SQLite each keeps a connection; PostgreSQL's come from the
+# pool, DATABASE_POOL_MAX_SIZE); how long a body may take to arrive (408 after);
 # and how many bodies over GATEWAY_LARGE_BODY_BYTES a process reads and handles at once.
-GATEWAY_WORKER_THREADS = env_int("GATEWAY_WORKER_THREADS", 8, minimum=1, maximum=256)
+GATEWAY_WORKER_THREADS = env_int("GATEWAY_WORKER_THREADS", 64, minimum=1, maximum=256)
 # Of those, how many run at once; a request steps aside while its tool runs (gateway_project/worker_slots.py).
 GATEWAY_ACTIVE_REQUESTS_PER_WORKER = env_int("GATEWAY_ACTIVE_REQUESTS_PER_WORKER", 1, minimum=1, maximum=256)
 GATEWAY_BODY_READ_TIMEOUT_SECONDS = env_int("GATEWAY_BODY_READ_TIMEOUT_SECONDS", 30, minimum=1)

@@ -31,6 +31,7 @@ class GatewayServer:
         workers: int = 4,
         settings_module: str = "gateway_project.test_settings",
         extra_env: dict[str, str] | None = None,
+        worker_timeout: int = 30,
     ):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -47,7 +48,7 @@ class GatewayServer:
         self.process = subprocess.Popen(
             # The application and worker class come from gunicorn.conf.py, as for `make run`.
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-             "--timeout", "30"],
+             "--timeout", str(worker_timeout)],
             cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.log_path = log_path

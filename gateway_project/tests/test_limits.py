@@ -55,7 +55,7 @@ def test_defaults():
     assert live_settings.GATEWAY_MAX_KPI_DESCRIPTION_LENGTH == 2000
     assert live_settings.GATEWAY_MAX_JSON_CONTAINERS == 100_000
     assert live_settings.GATEWAY_MAX_RESULT_BYTES == 1024 * 1024
-    assert live_settings.GATEWAY_WORKER_THREADS == 8
+    assert live_settings.GATEWAY_WORKER_THREADS == 64
     assert live_settings.GATEWAY_ACTIVE_REQUESTS_PER_WORKER == 1
     assert live_settings.GATEWAY_BODY_READ_TIMEOUT_SECONDS == 30
     assert live_settings.GATEWAY_LARGE_BODY_BYTES == 1024 * 1024
