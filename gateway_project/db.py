@@ -63,6 +63,14 @@ def utc_datetime_adapter() -> Callable[[datetime], object]:
     return lambda moment: moment
 
 
+def pooled_connection_release() -> None:
+    """Give this thread's connection back to the pool (PostgreSQL with DATABASE_POOL_MAX_SIZE) while it waits on
+    something slow; its next query borrows one again. Outside a transaction only; without a pool, nothing."""
+    connection = _connection()
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+        connection.close()
+
+
 def execute(sql: str, params: Sequence) -> int:
     """Run one statement; returns the number of rows it changed."""
     with _connection().cursor() as cursor:

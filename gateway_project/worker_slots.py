@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
+from gateway_project.db import pooled_connection_release
+
 _slots: threading.Semaphore | None = None
 _slots_lock = threading.Lock()
 
@@ -48,7 +50,11 @@ class WorkerSlotMiddleware:
 
 @contextmanager
 def stepping_aside():
-    """Give the slot to another request while this one waits (on a tool), and take one back after."""
+    """Give the slot to another request while this one waits (on a tool), and take one back after.
+
+    A pooled database connection goes back to the pool too, so requests waiting on slow tools hold none.
+    """
+    pooled_connection_release()
     if not getattr(_holding, "slot", False):
         yield
         return

@@ -28,8 +28,8 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
-from django.db import connection
 
+from gateway_project.db import pooled_connection_release
 from gateway_project.errors import UNKNOWN, GatewayError
 from tenants.models import Tenant
 from tools.breaker import BreakerOpen, CircuitBreaker
@@ -293,12 +293,6 @@ def _http_client() -> httpx.Client:
         return _client
 
 
-def _release_database_connection() -> None:
-    """Give a pooled database connection back while the upstream is awaited, so waiting calls do not hold one."""
-    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
-        connection.close()
-
-
 def _pinned_request(definition: HttpTool, outgoing: OutgoingRequest) -> httpx.Request:
     """The request addressed to the host's checked address; the Host header and the TLS name stay the host's."""
     parts = urlsplit(outgoing.url)
@@ -317,7 +311,7 @@ def _pinned_request(definition: HttpTool, outgoing: OutgoingRequest) -> httpx.Re
 def _send(definition: HttpTool, request: httpx.Request) -> tuple[int, httpx.Headers, bytes]:
     deadline = time.monotonic() + definition.total_timeout_seconds
     client = _http_client()
-    _release_database_connection()
+    pooled_connection_release()  # marking the request sent borrowed one again; waiting calls hold none
     try:
         response = client.send(request, stream=True)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as failure:
