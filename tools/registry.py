@@ -31,6 +31,7 @@ class DispatchGuard:
     """
 
     sent_before = False
+    marked = False  # whether this attempt marked its request sent: a failure then keeps the claim
 
     def mark_sent(self) -> None:
         return None

@@ -120,9 +120,19 @@ class _ClaimDispatch(DispatchGuard):
     def __init__(self, claim: Claim):
         self._claim = claim
         self.sent_before = claim.sent_before
+        self.marked = False
 
     def mark_sent(self) -> None:
         claim_mark_sent(self._claim)
+        self.marked = True
+
+
+def _releasable(claim: Claim | None, dispatch: DispatchGuard) -> Claim | None:
+    """The claim a failure may give back. Not one whose request was marked sent: a retry would send it again.
+
+    Kept, it is taken over after the lock timeout by an attempt that answers upstream_outcome_unknown.
+    """
+    return None if dispatch.marked else claim
 
 
 def _units_used(tool: Tool, output: dict | ToolOutput) -> tuple[dict, int]:
@@ -133,7 +143,7 @@ def _units_used(tool: Tool, output: dict | ToolOutput) -> tuple[dict, int]:
     return output.result, output.units
 
 
-def _run_tool(invocation: Invocation, claim: Claim | None) -> _Answer:
+def _run_tool(invocation: Invocation, dispatch: DispatchGuard) -> _Answer:
     """The tool's answer, or the refusal it ended in (stored and replayed like an answer).
 
     A ToolUnavailable (nothing happened that a retry could repeat) and a ServerFailure propagate, as
@@ -143,7 +153,7 @@ def _run_tool(invocation: Invocation, claim: Claim | None) -> _Answer:
     call = ToolCall(
         tenant=invocation.tenant, user=invocation.user, payload=invocation.payload, request_id=request_id,
         idempotency_key=invocation.idempotency_key,
-        dispatch=DispatchGuard() if claim is None else _ClaimDispatch(claim),
+        dispatch=dispatch,
     )  # fmt: skip
     try:
         with stepping_aside():  # another request may use this process while the tool runs
@@ -209,12 +219,15 @@ def invocation_execute(*, invocation: Invocation, channel: str) -> InvocationRes
     if isinstance(claimed, StoredResponse):
         return InvocationResult(status=claimed.status, body=claimed.body, replayed=True)
 
+    dispatch = DispatchGuard() if claimed is None else _ClaimDispatch(claimed)
     try:
-        answer = _run_tool(invocation, claimed)
+        answer = _run_tool(invocation, dispatch)
     except ClaimLost:
         raise _claim_lost(invocation, channel=channel) from None
+    except ToolUnavailable as unavailable:  # the tool knows nothing left: its claim goes back
+        raise _fail(invocation, claimed, unavailable, channel=channel) from unavailable
     except Exception as failure:
-        raise _fail(invocation, claimed, failure, channel=channel) from failure
+        raise _fail(invocation, _releasable(claimed, dispatch), failure, channel=channel) from failure
 
     succeeded = answer.status == 200
     try:
@@ -240,7 +253,7 @@ def invocation_execute(*, invocation: Invocation, channel: str) -> InvocationRes
     except ClaimLost:
         raise _claim_lost(invocation, channel=channel) from None
     except Exception as failure:
-        raise _fail(invocation, claimed, failure, channel=channel) from failure
+        raise _fail(invocation, _releasable(claimed, dispatch), failure, channel=channel) from failure
     return InvocationResult(status=answer.status, body=answer.body, replayed=False, outcome=answer.outcome)
 
 

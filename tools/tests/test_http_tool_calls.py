@@ -253,6 +253,32 @@ class TestSentUnanswered:
         again = invoke(acme_admin, {"tool_name": "crm", "payload": {"note": "hi"}}, key="k-sent")
         assert (again.status_code, again.headers["Idempotent-Replayed"]) == (502, "true")
 
+    def test_a_database_failure_after_sending_keeps_the_key_so_nothing_is_sent_twice(
+        self, invoke, acme_admin, upstream, monkeypatch
+    ):
+        """The upstream answered, then the answer could not be stored: the claim stays, marked sent."""
+        from django.db import OperationalError
+
+        from tools import services
+
+        define(acme_admin, upstream, "/created")
+        real_complete = services.claim_complete
+
+        def database_gone(*args, **kwargs):
+            raise OperationalError("database is locked")
+
+        monkeypatch.setattr(services, "claim_complete", database_gone)
+        failed, body = call(invoke, acme_admin, key="k-db")
+        assert (failed.status_code, body["code"]) == (503, "database_unavailable")
+        assert IdempotencyKey.objects.get(key="k-db").dispatched_at is not None  # kept, not released
+
+        monkeypatch.setattr(services, "claim_complete", real_complete)
+        assert call(invoke, acme_admin, key="k-db")[1]["code"] == "idempotency_in_progress"
+        IdempotencyKey.objects.filter(key="k-db").update(locked_at=timezone.now() - timedelta(hours=1))
+        retry, body = call(invoke, acme_admin, key="k-db")
+        assert (retry.status_code, body["code"]) == (502, "upstream_outcome_unknown")
+        assert len(upstream.received("/created")) == 1
+
     def test_a_takeover_of_an_idempotent_call_sends_again(self, invoke, acme_admin, upstream):
         define(acme_admin, upstream, "/keyed", idempotency_header="Idempotency-Key")
         call(invoke, acme_admin, key="k-sent")
