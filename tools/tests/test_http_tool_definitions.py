@@ -150,5 +150,5 @@ def test_the_schema_size_is_a_setting(acme, settings):
     tenant, _ = acme
     settings.GATEWAY_HTTP_TOOL_MAX_SCHEMA_BYTES = 2048
     big = {**SCHEMA, "description": "x" * 2048}
-    assert refusal(tenant, input_schema=big) == {"input_schema": ["At most 2048 bytes of JSON."]}
+    assert refusal(tenant, input_schema=big)["input_schema"] == ["At most 2048 bytes of JSON."]
     http_tool_create(owner=tenant, fields=GOOD | {"input_schema": {**SCHEMA, "description": "x" * 1500}})
