@@ -22,6 +22,7 @@ from conftest import Actor, make_tenant
 from kpis.models import KpiDefinition
 from tenants.models import Role, TenantUser
 from tests.environment import CHROMIUM, CHROMIUM_ARGS, need_chromium
+from tools.http_tools import http_tool_create
 
 pytestmark = pytest.mark.live_server_processes
 SCREEN = {"width": 1366, "height": 768}
@@ -36,6 +37,7 @@ LISTS = [
     "/admin/tenants/principalkey/",
     "/admin/tenants/toolpolicy/",
     "/admin/tools/vaultsecret/",
+    "/admin/tools/httptool/",
 ]
 # Whether the page, or the table of a list inside it, is wider than the window.
 SCROLLS_SIDEWAYS = """() => {
@@ -57,7 +59,8 @@ def console(live_admin):
     importlib.import_module("audit.migrations.0008_console_groups").create_groups(apps, None)
     for grants in ("tenants.migrations.0006_principal_key_console_permissions",
                    "tenants.migrations.0008_tool_policy_console_permissions",
-                   "tools.migrations.0003_vault_console_permissions"):  # fmt: skip
+                   "tools.migrations.0003_vault_console_permissions",
+                   "tools.migrations.0005_http_tool_console_permissions"):  # fmt: skip
         importlib.import_module(grants).grant(apps, None)
     globex_tenant, globex_key = make_tenant("Globex " + "Corporation " * 12)
     globex = Actor(globex_tenant, TenantUser.objects.create(tenant=globex_tenant, email="ops@globex.test",
@@ -68,6 +71,10 @@ def console(live_admin):
         record_audit(live_admin, metered=True, created_at=now - timedelta(minutes=minutes_ago), attempt=attempt())
     record_audit(globex, outcome="denied", status_code=403, error_code="permission_denied", tool_name="x" * 100)
     KpiDefinition.objects.create(tenant=live_admin.tenant, name="Monthly recurring revenue " * 8, unit="GBP")
+    # The longest name and a long URL an HTTP tool may have, owned by the tenant with the longest name.
+    http_tool_create(
+        owner=globex_tenant, fields={"name": "n" * 100, "url_template": "https://api.example.com/" + "segment/" * 200}
+    )
     User.objects.create_superuser("operator", "operator@example.com", "operator-pass-123")
     auditor = User.objects.create_user("auditor", "auditor@example.com", "auditor-pass-123", is_staff=True)
     auditor.groups.add(Group.objects.get(name="Auditors"))

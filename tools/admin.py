@@ -149,3 +149,6 @@ class VaultSecretAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for secret in queryset.select_related("tenant"):
             secret_delete(tenant=secret.tenant, name=secret.name)
+
+
+from tools import http_tool_admin  # noqa: E402,F401  registers the HTTP tools' admin
