@@ -17,7 +17,13 @@ from tenants.admin_filters import TenantFilter
 from tenants.models import Tenant, TenantUser
 from tools.providers import tool_list, tool_resolve
 
-OUTCOME_COLOURS = {Outcome.SUCCESS: "#2e7d32", Outcome.DENIED: "#b26a00", Outcome.ERROR: "#c62828"}
+OUTCOME_COLOURS = {
+    Outcome.SUCCESS: "#2e7d32",
+    Outcome.DENIED: "#b26a00",
+    Outcome.ERROR: "#c62828",
+    # Neither a success nor a failure: the request may have taken effect upstream, and someone should find out.
+    Outcome.UNKNOWN: "#6a1b9a",
+}
 
 
 class ToolFilter(admin.SimpleListFilter):

@@ -16,7 +16,9 @@ from gateway_project.admin_site import parse_day
 from gateway_project.charts import BarChart, stacked_bar_chart
 from tenants.models import Tenant
 
-OUTCOME_ORDER = [Outcome.SUCCESS, Outcome.ERROR, Outcome.DENIED]
+# Every outcome, each a series of the chart and a column of the export; a new one goes last, so the export's
+# columns keep their places.
+OUTCOME_ORDER = [Outcome.SUCCESS, Outcome.ERROR, Outcome.DENIED, Outcome.UNKNOWN]
 DEFAULT_DAYS = 30
 # One bar per day: a year still draws; more would be bars thinner than a pixel.
 MAX_DAYS = 366
@@ -89,6 +91,7 @@ class Dashboard:
     units: int
     errors: Rate
     denials: Rate
+    unknown: Rate  # sent upstream, no answer: whether it took effect is for someone to find out
     top_tenants: list[dict]
     top_tools: list[dict]
     recent_denials: list[AuditLog]
@@ -132,6 +135,7 @@ def dashboard_build(*, tenant: Tenant | None = None, period: Period | None = Non
         units=by_tool.units,
         errors=Rate(totals[Outcome.ERROR], invocations),
         denials=Rate(totals[Outcome.DENIED], invocations),
+        unknown=Rate(totals[Outcome.UNKNOWN], invocations),
         # The rows as the template and the CSV export (audit.exports) read them.
         top_tenants=[
             {"tenant_id": group.key, "tenant__name": group.label, "calls": group.invocations, "units": group.units}

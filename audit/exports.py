@@ -47,7 +47,7 @@ def dashboard_csv(board: Dashboard) -> HttpResponse:
     tenant, period = board.tenant, board.period
     scope = [tenant.id, tenant.name] if tenant else ["", "All tenants"]
     totals = [board.invocations, board.units, board.errors.count, board.errors.percent, board.denials.count,
-              board.denials.percent]  # fmt: skip
+              board.denials.percent, board.unknown.count, board.unknown.percent]  # fmt: skip
     per_day = [[day, *(counts.get(outcome, 0) for outcome in OUTCOME_ORDER), sum(counts.values())]
                for day, counts in board.per_day]  # fmt: skip
     top_tenants = [[row["tenant_id"], row["tenant__name"], row["calls"], row["units"]] for row in board.top_tenants]
@@ -59,7 +59,19 @@ def dashboard_csv(board: Dashboard) -> HttpResponse:
     ]  # fmt: skip
     sections = [
         (["tenant_id", "tenant", "from_utc", "to_utc"], [[*scope, period.first_day, period.last_day]]),
-        (["invocations", "units", "errors", "error_rate_percent", "denials", "denial_rate_percent"], [totals]),
+        (
+            [
+                "invocations",
+                "units",
+                "errors",
+                "error_rate_percent",
+                "denials",
+                "denial_rate_percent",
+                "unknown",
+                "unknown_rate_percent",
+            ],
+            [totals],
+        ),
         (["date_utc", *OUTCOME_ORDER, "total"], per_day),
         *([(["top_tenant_id", "top_tenant", "calls", "units"], top_tenants)] if tenant is None else []),
         (["top_tool", "calls", "units"], top_tools),

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from model_bakery import baker
 
-from audit.models import AuditLog, AuditSeal, UsageEvent
+from audit.admin import OUTCOME_COLOURS
+from audit.models import AuditLog, AuditSeal, Outcome, UsageEvent
 from audit.services import usage_record
 from audit.tests.helpers import attempt, record_audit, seal
 from conftest import Actor, make_tenant
@@ -471,3 +472,17 @@ class TestSealsPage:
         page = admin_client.get(SEALS, {"created_at__to": "2001-01-01"}).content.decode()
         assert "No seal yet" not in page
         assert "Seals are written by <code>manage.py seal_audit</code>, run from cron" in page
+
+
+@pytest.mark.django_db
+def test_every_outcome_has_its_own_colour_and_filter(admin_client, ledger, acme_admin):
+    """`unknown` (sent upstream, unanswered) is shown and filtered like the others, in a colour of its own."""
+    assert set(OUTCOME_COLOURS) == set(Outcome)
+    assert len(set(OUTCOME_COLOURS.values())) == len(Outcome)
+    record_audit(acme_admin, outcome="unknown", status_code=502, error_code="upstream_outcome_unknown")
+
+    response = admin_client.get(AUDIT_LIST, {"outcome__exact": "unknown"})
+
+    assert [row.error_code for row in response.context["cl"].result_list] == ["upstream_outcome_unknown"]
+    assert f'<strong style="color: {OUTCOME_COLOURS[Outcome.UNKNOWN]}">unknown</strong>' in response.content.decode()
+    assert 'href="?outcome__exact=unknown"' in admin_client.get(AUDIT_LIST).content.decode()

@@ -112,6 +112,49 @@ class TestPage:
         assert response.context["dashboard"].invocations == 10
 
 
+@pytest.fixture
+def unknown_outcomes(acme_admin):
+    """Acme: 2 successes and 2 calls sent upstream whose outcome is unknown, today."""
+    now = timezone.now()
+    for _ in range(2):
+        record_audit(acme_admin, created_at=now)
+    for status in (502, 504):
+        record_audit(acme_admin, outcome="unknown", status_code=status, error_code="upstream_outcome_unknown",
+                     created_at=now)  # fmt: skip
+
+
+@pytest.mark.django_db
+class TestUnknownOutcomes:
+    """A request sent upstream and never answered is neither a success nor an error: counted, drawn and exported
+    as its own outcome, so the invocations add up and someone can find the calls to reconcile."""
+
+    def test_are_counted_among_the_invocations(self, unknown_outcomes):
+        board = dashboard_build()
+        assert board.invocations == 4
+        assert (board.unknown.count, board.unknown.percent) == (2, 50.0)
+        assert (board.errors.count, board.denials.count) == (0, 0)
+        assert board.chart.bars[-1].total == 4
+        assert [segment[0] for segment in board.chart.bars[-1].segments] == ["success", "unknown"]
+
+    def test_the_page_shows_them_with_a_link_to_the_rows(self, admin_client, unknown_outcomes, acme_admin):
+        page = admin_client.get(DASHBOARD, {"tenant": str(acme_admin.tenant.id)}).content.decode()
+
+        assert 'id="tile-unknown">50.0%<' in page
+        assert page.count('<rect class="series-unknown"') == 1
+        assert '<i class="series-unknown"></i>unknown' in page
+        audit_list = reverse("admin:audit_auditlog_changelist")
+        assert f'href="{audit_list}?outcome__exact=unknown&amp;tenant__id__exact={acme_admin.tenant.id}' in page
+
+    def test_the_tile_links_nowhere_when_there_are_none(self, admin_client, month):
+        page = admin_client.get(DASHBOARD).content.decode()
+        assert 'id="tile-unknown">0.0%<' in page and "outcome__exact=unknown" not in page
+
+    def test_are_exported(self, admin_client, unknown_outcomes):
+        parts = sections(exported(admin_client.get(DASHBOARD, {"export": "csv"})))
+        assert parts["invocations"][1][-2:] == ["2", "50.0"]
+        assert parts["date_utc"][-1][1:] == ["2", "0", "0", "2", "4"]
+
+
 @pytest.mark.django_db
 class TestRecentDenials:
     def test_the_latest_by_time_not_by_when_they_were_written(self, acme_member):
@@ -252,11 +295,15 @@ class TestCsvExport:
         parts = sections(exported(response))
         assert parts["tenant_id"] == [["tenant_id", "tenant", "from_utc", "to_utc"],
                                       ["", "All tenants", "2026-01-01", "2026-01-31"]]  # fmt: skip
-        assert parts["invocations"][1] == ["4", "9", "0", "0.0", "1", "25.0"]
+        assert parts["invocations"] == [
+            ["invocations", "units", "errors", "error_rate_percent", "denials", "denial_rate_percent", "unknown",
+             "unknown_rate_percent"],
+            ["4", "9", "0", "0.0", "1", "25.0", "0", "0.0"],
+        ]  # fmt: skip
         per_day = parts["date_utc"]
-        assert per_day[0] == ["date_utc", "success", "error", "denied", "total"]
+        assert per_day[0] == ["date_utc", "success", "error", "denied", "unknown", "total"]
         assert len(per_day) == 1 + 31
-        assert per_day[1:3] == [["2026-01-01", "1", "0", "0", "1"], ["2026-01-02", "1", "0", "1", "2"]]
+        assert per_day[1:3] == [["2026-01-01", "1", "0", "0", "0", "1"], ["2026-01-02", "1", "0", "1", "0", "2"]]
         assert parts["top_tenant_id"][1] == [str(acme_admin.tenant.id), "Acme", "3", "9"]
         assert parts["top_tool"][1:] == [["echo", "3", "9"]]
         denial = parts["denied_at_utc"][1]
