@@ -165,8 +165,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DATABASE_POOL_MAX_SIZE,
-        # A request that cannot get a connection in time fails as the database being unavailable (503).
-        "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 10, minimum=1),
+        # A request that cannot get a connection in time fails as the database being unavailable (503). Only
+        # requests running Python hold one (one per process, GATEWAY_ACTIVE_REQUESTS_PER_WORKER), so a wait means
+        # the database is gone: short, so that an outage is answered 503 at once rather than after a stall.
+        "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 1, minimum=1),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend, with writers queued per process (see the module).
@@ -334,8 +336,12 @@ GATEWAY_TOOL_PROVIDERS = ["tools.registry.registry", "tools.http_tools.provider"
 GATEWAY_UPSTREAM_ALLOWED_HOSTS = [host.lower() for host in env_list("GATEWAY_UPSTREAM_ALLOWED_HOSTS", [])]
 # The longest total timeout a tool may set; shorter than the idempotency lock, so no claim is taken
 # over while its upstream call may still be running.
-GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS = env_int("GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS", 30, minimum=1)
-if GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS >= GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS:
+GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS = env_int(
+    "GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS", max(1, min(30, GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS - 1)), minimum=1
+)
+if env_str("GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS") and (
+    GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS >= GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS
+):
     raise ImproperlyConfigured(
         "GATEWAY_HTTP_TOOL_MAX_TIMEOUT_SECONDS must be shorter than GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS"
     )

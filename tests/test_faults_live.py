@@ -35,8 +35,7 @@ def effects(tmp_path):
     return path
 
 
-@pytest.fixture
-def server(transactional_db, tmp_path, effects):
+def _server(tmp_path, effects, **extra_env):
     """One worker process (so its pid is known), a short lock timeout and a short SQLite busy timeout."""
     started = GatewayServer(
         tmp_path / "gunicorn.log",
@@ -45,6 +44,7 @@ def server(transactional_db, tmp_path, effects):
             "GATEWAY_IDEMPOTENCY_LOCK_TIMEOUT_SECONDS": str(LOCK_TIMEOUT),
             "SQLITE_BUSY_TIMEOUT_SECONDS": "1",
             "GATEWAY_TEST_EFFECT_FILE": str(effects),
+            **extra_env,
         },
     )
     try:
@@ -52,6 +52,18 @@ def server(transactional_db, tmp_path, effects):
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path, effects):
+    yield from _server(tmp_path, effects)
+
+
+@pytest.fixture
+def server_holding_its_connection(transactional_db, tmp_path, effects):
+    """Without the PostgreSQL pool: a request keeps its connection while its tool runs, so killing the
+    database's sessions mid-call breaks the request's own connection."""
+    yield from _server(tmp_path, effects, DATABASE_POOL_MAX_SIZE="0")
 
 
 def invoke(url, actor, body, key, timeout=30):
@@ -120,7 +132,8 @@ def _take_the_database_away(stop: threading.Event, ours: int | None) -> None:
     holder.close()
 
 
-def test_the_database_going_away_mid_request(server, live_admin, effects):
+def test_the_database_going_away_mid_request(server_holding_its_connection, live_admin, effects):
+    server = server_holding_its_connection
     body = {"tool_name": "test_effect", "payload": {"seconds": 1}}
     released = threading.Event()
     ours = _test_session_pid()
@@ -163,6 +176,25 @@ def test_the_database_going_away_mid_request(server, live_admin, effects):
     # The tool's own effect ran twice (once in the attempt the database failed): tools with outside
     # effects must be idempotent themselves; the ledger counts the one answer the client got.
     figures("database away mid-request", sent=3, executed=executions(effects), metered=1, lost=0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the connection pool is PostgreSQL's")
+def test_sessions_killed_while_a_tool_runs_cost_nothing_with_the_pool(server, live_admin, effects):
+    """With the pool the call holds no connection while its tool runs: the database may drop every session
+    meanwhile, and the answer is recorded on a fresh one: executed once, metered once, nothing to retry."""
+    body = {"tool_name": "test_effect", "payload": {"seconds": 1}}
+    ours = _test_session_pid()
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(invoke, server.url, live_admin, body, "mid-request")
+        time.sleep(0.4)  # the tool is running; its claim is already committed
+        _take_the_database_away(threading.Event(), ours)
+        answered = pending.result()
+
+    assert answered.status_code == 200
+    assert executions(effects) == 1
+    assert UsageEvent.objects.count() == 1
+    assert list(AuditLog.objects.values_list("outcome", "status_code")) == [("success", 200)]
+    assert audit_chain_verify().intact
 
 
 def test_a_worker_killed_mid_call(server, live_admin, effects):
