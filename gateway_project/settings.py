@@ -166,9 +166,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
         "min_size": 1,
         "max_size": DATABASE_POOL_MAX_SIZE,
         # A request that cannot get a connection in time fails as the database being unavailable (503). Only
-        # requests running Python hold one (one per process, GATEWAY_ACTIVE_REQUESTS_PER_WORKER), so a wait means
-        # the database is gone: short, so that an outage is answered 503 at once rather than after a stall.
-        "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 1, minimum=1),
+        # requests running Python hold one (one per process, GATEWAY_ACTIVE_REQUESTS_PER_WORKER), so a long wait
+        # means the database is gone: short, so an outage is answered 503 soon, but longer than the pool takes
+        # to replace every connection after the server dropped them all (about a second, measured).
+        "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 3, minimum=1),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend, with writers queued per process (see the module).

@@ -59,7 +59,8 @@ class GatewayServer:
             if self.process.poll() is not None:
                 pytest.fail(f"gateway exited early:\n{self.log_path.read_text()}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == expect_status:
+                # Patient enough for a 503 that waits out the database pool's timeout (3 s).
+                if requests.get(f"{self.url}/healthz", timeout=5).status_code == expect_status:
                     return
             except requests.RequestException:  # refused, or queued while workers boot
                 pass

@@ -186,7 +186,11 @@ def test_sessions_killed_while_a_tool_runs_cost_nothing_with_the_pool(server, li
     ours = _test_session_pid()
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(invoke, server.url, live_admin, body, "mid-request")
-        time.sleep(0.4)  # the tool is running; its claim is already committed
+        deadline = time.monotonic() + 10
+        while not IdempotencyKey.objects.filter(key="mid-request").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)  # until the claim is committed: the tool (1 s) starts right after it
+        time.sleep(0.2)
+        assert executions(effects) == 0  # still running
         _take_the_database_away(threading.Event(), ours)
         answered = pending.result()
 
