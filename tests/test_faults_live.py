@@ -107,6 +107,15 @@ def test_a_database_that_is_gone(transactional_db, tmp_path, live_admin):
     figures("database gone", sent=2, executed=0, metered=0, lost=0)
 
 
+def _until_the_tool_runs(key: str, effects) -> None:
+    """Wait for the key's claim to be committed; the tool (1 s) starts right after it, and is still running."""
+    deadline = time.monotonic() + 10
+    while not IdempotencyKey.objects.filter(key=key).exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)
+    assert executions(effects) == 0
+
+
 def _test_session_pid() -> int | None:
     """The PostgreSQL backend of this test's own (main-thread) connection, which must survive."""
     if connection.vendor != "postgresql":
@@ -139,7 +148,7 @@ def test_the_database_going_away_mid_request(server_holding_its_connection, live
     ours = _test_session_pid()
     with ThreadPoolExecutor(2) as pool:
         pending = pool.submit(invoke, server.url, live_admin, body, "mid-request")
-        time.sleep(0.4)  # the tool is running; its claim is already committed
+        _until_the_tool_runs("mid-request", effects)
         taker = pool.submit(_take_the_database_away, released, ours)
         failed = pending.result()
         released.set()
@@ -186,11 +195,7 @@ def test_sessions_killed_while_a_tool_runs_cost_nothing_with_the_pool(server, li
     ours = _test_session_pid()
     with ThreadPoolExecutor(1) as pool:
         pending = pool.submit(invoke, server.url, live_admin, body, "mid-request")
-        deadline = time.monotonic() + 10
-        while not IdempotencyKey.objects.filter(key="mid-request").exists() and time.monotonic() < deadline:
-            time.sleep(0.02)  # until the claim is committed: the tool (1 s) starts right after it
-        time.sleep(0.2)
-        assert executions(effects) == 0  # still running
+        _until_the_tool_runs("mid-request", effects)
         _take_the_database_away(threading.Event(), ours)
         answered = pending.result()
 
