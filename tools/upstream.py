@@ -20,6 +20,7 @@ import hashlib
 import ipaddress
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "tool-gateway/1"
 REQUEST_ID_HEADER = "X-Gateway-Request-Id"
 UPSTREAM_KEY_VERSION = "gw1"
+_SENDABLE_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 MAX_UPSTREAM_BODY_SHOWN = 2000  # characters of an upstream's refusal kept in the answer
 # Cloud metadata services: never reachable, not even through an allowlisted host.
 METADATA_ADDRESSES = frozenset(
@@ -239,6 +241,9 @@ def outgoing_request(definition: HttpTool, *, payload: dict, request_id, upstrea
             headers[credential["name"]] = value
         else:
             query.append((credential["name"], value))
+    if any(not _SENDABLE_HEADER_VALUE.fullmatch(value) for value in headers.values()):
+        # A vault secret that no header can carry (not ASCII, a line break): say which tool, never the value.
+        raise ToolMisconfigured(f"Tool '{definition.name}' has a header value HTTP cannot carry")
     if query:
         parts = urlsplit(url)
         url = urlunsplit(parts._replace(query="&".join(filter(None, [parts.query, urlencode(query)]))))
@@ -314,7 +319,9 @@ def _send(definition: HttpTool, request: httpx.Request) -> tuple[int, httpx.Head
     pooled_connection_release()  # marking the request sent borrowed one again; waiting calls hold none
     try:
         response = client.send(request, stream=True)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol) as failure:
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+            httpx.LocalProtocolError) as failure:  # fmt: skip
+        # Refused before a byte of the request left (LocalProtocolError: a header h11 will not write).
         raise _NotSent(type(failure).__name__) from failure
     except httpx.TimeoutException as failure:
         raise _Unanswered(type(failure).__name__, timed_out=True) from failure

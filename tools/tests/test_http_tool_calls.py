@@ -160,6 +160,18 @@ class TestNotSent:
         assert not IdempotencyKey.objects.exists()
 
 
+@pytest.mark.parametrize("value", ["línea-ñ", "two\r\nInjected: yes"])
+def test_a_secret_no_header_can_carry_is_refused_before_sending(invoke, acme_admin, upstream, value):
+    secret_store(tenant=acme_admin.tenant, name="odd", value=value)
+    define(acme_admin, upstream, "/ok", credentials=[{"secret": "odd", "in": "header", "name": "X-Key"}])
+
+    response, body = call(invoke, acme_admin)
+    assert (response.status_code, body["code"]) == (503, "tool_misconfigured")
+    assert value not in response.content.decode()
+    assert upstream.received() == []
+    assert not IdempotencyKey.objects.exists()  # nothing left: the key is free for a retry
+
+
 def _tool(actor):
     from tools.models import HttpTool
 
