@@ -15,7 +15,8 @@ worker_class = "gateway_project.server.GatewayWorker"
 limit_request_line = 8190  # gunicorn's maximum: a longer request line gets gunicorn's own 414
 limit_request_fields = 32768  # gunicorn's maximum; the gateway's own count limit answers first
 limit_request_field_size = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", 65536))
-# A tool call may legitimately take a while; the idempotency lock timeout (60 s) is longer.
+# The heartbeat of each worker's event loop, not a limit on requests: a tool call waiting on its upstream
+# longer than this does not get its worker killed (tests/test_http_tools_live.py).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 20
 # The gateway writes its own JSON access line per request.
