@@ -15,7 +15,7 @@ from tests.conftest import GatewayServer
 from tools.http_tools import http_tool_create
 from tools.tests.upstream_server import Upstream
 
-WAITING_CALLS = 40
+WAITING_CALLS = 100  # "100+ calls waiting on upstreams at once": two workers of 64 threads
 UPSTREAM_SECONDS = 3  # longer than the worker timeout below
 WORKER_TIMEOUT = 2
 POOL_SIZE = 3
@@ -72,7 +72,7 @@ def test_calls_waiting_on_a_slow_upstream_stall_nothing_and_outlive_the_worker_t
         server.wait_until_healthy()
         with ThreadPoolExecutor(WAITING_CALLS) as pool:
             waiting = [pool.submit(slow, n) for n in range(WAITING_CALLS)]
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 10
             while len(slow_tool.received("/slow")) < WAITING_CALLS and time.monotonic() < deadline:
                 time.sleep(0.05)
             arrived = len(slow_tool.received("/slow"))
@@ -90,5 +90,5 @@ def test_calls_waiting_on_a_slow_upstream_stall_nothing_and_outlive_the_worker_t
     assert {answer.json()["result"]["status"] for answer in slow_answers} == {200}
     assert "WORKER TIMEOUT" not in server.log_path.read_text()
     if connections is not None:
-        # Two processes, each with a pool of POOL_SIZE: the 40 waiting calls hold none of their own.
+        # Two processes, each with a pool of POOL_SIZE: the waiting calls hold none of their own.
         assert 1 <= len(connections) <= 2 * POOL_SIZE, connections

@@ -97,6 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # socketserver's 5 drops connections when a hundred calls arrive at once
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _Handler)
