@@ -175,6 +175,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend, with writers queued per process (see the module).
     DATABASES["default"]["ENGINE"] = "gateway_project.sqlite_backend"
     SQLITE_SYNCHRONOUS = env_str("SQLITE_SYNCHRONOUS", "FULL").upper()
+    SQLITE_CACHE_KIB = env_int("SQLITE_CACHE_KIB", 256, minimum=16)
     if SQLITE_SYNCHRONOUS not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
         raise ImproperlyConfigured(f"SQLITE_SYNCHRONOUS={SQLITE_SYNCHRONOUS!r} is not a SQLite synchronous mode")
     DATABASES["default"]["OPTIONS"] = {
@@ -182,8 +183,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # busy timeout instead of one failing with "database is locked".
         "transaction_mode": "IMMEDIATE",
         "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20, minimum=1),
-        # WAL lets readers run beside the single writer.
-        "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS};",
+        # WAL lets readers run beside the single writer. Each thread keeps a connection, and each connection a
+        # page cache (SQLite's default 2 MB): with 64 threads a worker's peak RSS in make bench went from ~185 to
+        # ~430 MB; 256 KB each brought it to 312 MB with ingest, latest and kpi_summary as fast as before (the
+        # operating system's file cache holds the pages anyway).
+        "init_command": f"PRAGMA journal_mode=WAL; PRAGMA synchronous={SQLITE_SYNCHRONOUS}; "
+        f"PRAGMA cache_size=-{SQLITE_CACHE_KIB};",
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
