@@ -6,7 +6,6 @@ JSON fields are edited as indented text; every problem tools.http_tools finds is
 import json
 import re
 from copy import deepcopy
-from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
@@ -15,7 +14,7 @@ from django.forms.fields import InvalidJSONInput
 
 from gateway_project.errors import ValidationFailed
 from tenants.models import Tenant
-from tools.http_tools import DEFINITION_FIELDS, OFFER_FIELDS, as_tool, definition_check
+from tools.http_tools import DEFINITION_FIELDS, OFFER_FIELDS, as_tool, definition_check, url_origin
 from tools.models import HttpMethod, HttpTool
 
 # The JSON fields of a definition, and how many lines each textarea shows.
@@ -75,11 +74,6 @@ TENANT_CREDENTIALS_ARE_THE_TENANTS = (
 )
 
 
-def _origin(url_template: str) -> tuple[str, str]:
-    parts = urlsplit(url_template.replace("{", "").replace("}", ""))
-    return parts.scheme, parts.netloc.lower()
-
-
 class HttpToolForm(forms.ModelForm):
     """A definition as tools.http_tools checks it, owned by the tenant chosen (none: the operator)."""
 
@@ -129,7 +123,7 @@ class HttpToolForm(forms.ModelForm):
         if credentials and credentials != stored:
             self.add_error("credentials", TENANT_CREDENTIALS_ARE_THE_TENANTS)
         url = cleaned.get("url_template")
-        if self.instance.pk and stored and url and _origin(url) != _origin(self.instance.url_template):
+        if self.instance.pk and stored and url and url_origin(url) != url_origin(self.instance.url_template):
             self.add_error("url_template", TENANT_CREDENTIALS_ARE_THE_TENANTS)
 
     def definition(self) -> dict:

@@ -62,13 +62,24 @@ def url_placeholders(url_template: str) -> list[str]:
     return [field for _, field, _, _ in string.Formatter().parse(url_template) if field]
 
 
+def url_origin(url: str) -> str:
+    """`scheme://host[:port]` of a URL or a URL template (placeholders fill only the path): where requests go."""
+    parts = urlsplit(url.replace("{", "").replace("}", ""))
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1].lower()}"
+
+
+def is_plain_placeholder(name: str) -> bool:
+    """Whether `{name}` fills a URL template as it is: `{0}`, `{a.b}` or `{a[0]}` would be read as lookups."""
+    return bool(_PLACEHOLDER.fullmatch(name))
+
+
 def _placeholder_problems(url_template: str) -> list[str]:
     """Placeholders are plain names: `{}`, `{0}`, `{a.b}`, `{id!r}` or `{id:>9}` would fail or change the value."""
     problems = []
     for _, field, spec, conversion in string.Formatter().parse(url_template):
         if field is None:
             continue
-        if not _PLACEHOLDER.fullmatch(field) or spec or conversion:
+        if not is_plain_placeholder(field) or spec or conversion:
             problems.append(f"'{{{field}}}' is not a plain name: letters, digits, '_', '-'; no format or conversion.")
     return problems
 

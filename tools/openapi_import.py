@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import yaml
 
-from tools.http_tools import MAX_DESCRIPTION_LENGTH, METHODS_WITH_BODY
+from tools.http_tools import MAX_DESCRIPTION_LENGTH, METHODS_WITH_BODY, is_plain_placeholder
 from tools.models import TOOL_NAME_PATTERN, HttpMethod
 from tools.openapi_schemas import SchemaConverter, SchemaUnmappable, is_json_media_type, pointer_tokens
 from tools.registry import registry
@@ -26,8 +26,6 @@ OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch",
 BODY_PROPERTY = "body"
 # Header parameters OpenAPI says to ignore: the client (here the gateway) sets them itself.
 IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
-# What str.format_map reads as a plain key: no attribute, index, conversion or format spec.
-_PLACEHOLDER = re.compile(r"[^{}.\[\]:!]+")
 
 
 class ImportRefused(Exception):
@@ -395,7 +393,7 @@ class _OperationMapper:
     def _check_path(inputs: _Inputs, path: str) -> None:
         placeholders = re.findall(r"\{([^{}]*)\}", path)
         for name in placeholders:
-            if not _PLACEHOLDER.fullmatch(name) or name.isdigit():
+            if not is_plain_placeholder(name):
                 raise _Unmappable(f"The path placeholder '{{{name}}}' is not one a URL template can fill.")
             if name not in inputs.path:
                 raise _Unmappable(f"The path placeholder '{{{name}}}' has no path parameter.")

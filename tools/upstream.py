@@ -34,7 +34,7 @@ from gateway_project.db import pooled_connection_release
 from gateway_project.errors import UNKNOWN, GatewayError
 from tenants.models import Tenant
 from tools.breaker import BreakerOpen, CircuitBreaker
-from tools.http_tools import METHODS_WITH_BODY, SECRET_PLACEHOLDER, retry_safe, url_placeholders
+from tools.http_tools import METHODS_WITH_BODY, SECRET_PLACEHOLDER, retry_safe, url_origin, url_placeholders
 from tools.models import HttpTool, VaultSecret
 from tools.registry import ToolCall, ToolUnavailable
 from tools.vault import redact, secret_reveal
@@ -356,11 +356,6 @@ def _answer(status: int, headers: httpx.Headers, body: bytes, secrets: tuple[str
     return UpstreamAnswer(status, selected, text)
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
-
-
 @dataclass(frozen=True)
 class Exchange:
     """One call upstream, whole: the request as sent (to show masked) and the answer, or why there is none."""
@@ -382,7 +377,7 @@ def _exchange(definition: HttpTool, call: ToolCall) -> Exchange:
         request = _pinned_request(definition, outgoing)
     except ToolUnavailable as not_sent:  # the address refused, or the host does not resolve
         return Exchange(outgoing, failure=not_sent)
-    origin = _origin(outgoing.url)
+    origin = url_origin(outgoing.url)
     try:
         breaker.admit(origin)
     except BreakerOpen as open_circuit:
